@@ -1,0 +1,1 @@
+"""The local stack: AWS emulators, demo data and the `make run` orchestrator (never on Lambda)."""

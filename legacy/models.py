@@ -1,0 +1,203 @@
+"""Unmanaged models of the PHP site's four tables (SPEC §1): Django reads and writes them, never
+creates, alters or migrates them.
+
+Started from ``inspectdb`` and edited by hand. Every quirk has a field that handles it (see
+legacy/fields.py), and every model saves only the columns that really changed, so a row edited
+here keeps its other columns byte for byte and ``updated_at`` moves exactly as when PHP edits it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+from legacy.fields import (
+    UTF8_3BYTE,
+    AutoTimestampField,
+    CharsetCharField,
+    EnumField,
+    LooseForeignKey,
+    UnsignedAutoField,
+    ZeroDateTimeField,
+    nullable_in_database,
+)
+
+
+class ReadOnlyModelError(TypeError):
+    """Raised when code tries to write a table Lambridge only reads."""
+
+
+class LegacyModel(models.Model):
+    """Base of the site's tables: remembers what it loaded and writes back only what changed."""
+
+    _loaded_values: dict[str, Any]
+
+    class Meta:
+        abstract = True
+        managed = False
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_loaded_values()
+
+    def _remember_loaded_values(self) -> None:
+        deferred = self.get_deferred_fields()
+        self._loaded_values = {
+            field.attname: getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if field.attname not in deferred
+        }
+
+    def changed_fields(self) -> list[str]:
+        """Names of the loaded columns whose value differs from what was read."""
+        loaded = getattr(self, "_loaded_values", {})
+        return [
+            field.attname
+            for field in self._meta.concrete_fields
+            if not field.primary_key
+            and field.attname in loaded
+            and getattr(self, field.attname) != loaded[field.attname]
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; for a loaded row with no explicit ``update_fields``, only the changed columns.
+
+        A row with nothing changed is not written at all, so ``updated_at`` does not move.
+        """
+        if not self._state.adding and kwargs.get("update_fields") is None and hasattr(self, "_loaded_values"):
+            changed = self.changed_fields()
+            if not changed:
+                return
+            kwargs["update_fields"] = changed
+        super().save(*args, **kwargs)
+        self._remember_loaded_values()
+
+
+class LegacyUser(LegacyModel):
+    """A person registered on the site (`users`, InnoDB)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        DELETED = "deleted", "Deleted"
+
+    user_id = UnsignedAutoField(primary_key=True)
+    email = models.CharField(max_length=190, unique=True)
+    username = models.CharField(max_length=60, unique=True)
+    # PHP password_hash() bcrypt ("$2y$10$..."), or an unsalted md5 hex digest for old accounts.
+    password = models.CharField(max_length=255)
+    # The one utf8 (3-byte) column: accents and most scripts, but no emoji.
+    display_name = CharsetCharField(max_length=100, db_charset=UTF8_3BYTE, null=True, blank=True)
+    status = EnumField(choices=Status.choices, default=Status.ACTIVE)
+    is_admin = models.BooleanField(default=False)
+    created_at = ZeroDateTimeField(default=timezone.now)
+    last_login = models.DateTimeField(null=True, blank=True)
+
+    class Meta(LegacyModel.Meta):
+        db_table = "users"
+        verbose_name = "site user"
+        ordering = ("-user_id",)
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def password_scheme(self) -> str:
+        """How the stored password is hashed, for display (never the hash itself)."""
+        if self.password.startswith(("$2y$", "$2a$", "$2b$")):
+            return "bcrypt"
+        if len(self.password) == 32 and all(c in "0123456789abcdef" for c in self.password.lower()):
+            return "md5 (legacy)"
+        return "none (cannot sign in with a site password)"
+
+
+class LegacyNote(LegacyModel):
+    """A note written on the site or through Lambridge (`notes`, MyISAM: no transactions)."""
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        PUBLIC = "public", "Public"
+
+    note_id = UnsignedAutoField(primary_key=True)
+    user = LooseForeignKey(LegacyUser, db_column="user_id", related_name="notes")
+    headline = models.CharField(max_length=255)
+    body = models.TextField()
+    # Relative to the site's upload folder, e.g. "uploads/2014/03/beach.jpg".
+    photo_path = models.CharField(max_length=255, null=True, blank=True)
+    visibility = EnumField(choices=Visibility.choices, default=Visibility.PRIVATE)
+    created_at = ZeroDateTimeField(default=timezone.now)
+    updated_at = AutoTimestampField()
+    # The site soft-deletes: 1 hides the note everywhere.
+    deleted = models.BooleanField(default=False)
+
+    class Meta(LegacyModel.Meta):
+        db_table = "notes"
+        verbose_name = "note"
+        ordering = ("-note_id",)
+
+    def __str__(self) -> str:
+        return self.headline
+
+
+class LegacyNoteTag(LegacyModel):
+    """One tag of a note (`note_tags`, MyISAM, primary key (note_id, tag), no surrogate id)."""
+
+    pk = models.CompositePrimaryKey("note_id", "tag")
+    note = models.ForeignKey(
+        LegacyNote, db_column="note_id", related_name="tags", on_delete=models.DO_NOTHING, db_constraint=False
+    )
+    tag = models.CharField(max_length=64)
+
+    class Meta(LegacyModel.Meta):
+        db_table = "note_tags"
+        verbose_name = "note tag"
+        ordering = ("note_id", "tag")
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+class LoginAuditQuerySet(models.QuerySet["LoginAudit"]):
+    def update(self, **kwargs: Any) -> int:
+        raise ReadOnlyModelError("login_audit is read-only for Lambridge.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ReadOnlyModelError("login_audit is read-only for Lambridge.")
+
+
+class LoginAudit(models.Model):
+    """The site's sign-in log (`login_audit`, MyISAM, no primary key): read-only here.
+
+    Django needs a primary key, so the three columns stand in for one; rows are not unique and
+    must never be written or deleted through Django, which the model and its queryset refuse.
+    """
+
+    pk = models.CompositePrimaryKey("user_id", "ip", "at")
+    user_id = nullable_in_database(models.PositiveIntegerField())
+    ip = nullable_in_database(models.CharField(max_length=45))
+    at = nullable_in_database(models.DateTimeField())
+
+    objects: ClassVar[LoginAuditQuerySet] = LoginAuditQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        managed = False
+        db_table = "login_audit"
+        verbose_name = "sign-in"
+        ordering = ("-at",)
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} from {self.ip} at {self.at}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise ReadOnlyModelError("login_audit is read-only for Lambridge.")
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ReadOnlyModelError("login_audit is read-only for Lambridge.")

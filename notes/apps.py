@@ -1,0 +1,10 @@
+"""App config of the notes room."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class NotesConfig(AppConfig):
+    name = "notes"
+    verbose_name = "Notes"

@@ -1,0 +1,1 @@
+"""Lambridge's Django project: settings, URLs, WSGI and the MySQL backend tweaks."""

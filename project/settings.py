@@ -1,0 +1,169 @@
+"""Lambridge settings, all read from the environment (SPEC §6) with safe local defaults.
+
+The same file serves `make run`, the tests and every Lambda stage: a stage differs only by its
+environment variables, so nothing exists only in production. A `.env` file in the project root
+is read when present (it is never committed; `.env.example` lists every variable).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    # Values already in the real environment win over the file.
+    env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core -----------------------------------------------------------------------------------
+
+# Off unless asked for: a forgotten variable must never expose debug pages on a real stage.
+DEBUG = env.bool("DEBUG", default=False)
+
+# A throwaway key is fine for local work; a real stage must set its own.
+_LOCAL_SECRET_KEY = "local-development-only-not-a-secret"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=_LOCAL_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+# Lambda stages list their API Gateway / custom domains here.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "legacy",
+    "notes",
+    "devstack",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases ------------------------------------------------------------------------------
+
+# Django's MySQL backend, but every table Lambridge creates is InnoDB utf8mb4 (project/mysql).
+MYSQL_ENGINE = "project.mysql"
+# utf8mb4 on the wire (latin1 columns are converted by the server); strict mode so text a latin1
+# column cannot hold is refused instead of silently becoming "?"; UTC so TIMESTAMP columns read
+# the same whatever the server's zone. No NO_ZERO_DATE: the site's rows hold zero dates.
+MYSQL_INIT_COMMAND = (
+    "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',"
+    " time_zone='+00:00'"
+)
+
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """One DATABASES entry from a URL, with Lambridge's MySQL options."""
+    config: dict[str, Any] = environ.Env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.mysql":
+        config["ENGINE"] = MYSQL_ENGINE
+        config.setdefault("OPTIONS", {})
+        config["OPTIONS"].setdefault("charset", "utf8mb4")
+        config["OPTIONS"].setdefault("init_command", MYSQL_INIT_COMMAND)
+        # Test databases are created like the site's: latin1 by default (our tables still get
+        # utf8mb4 from the engine above).
+        config["TEST"] = {"CHARSET": "latin1", "COLLATION": "latin1_swedish_ci"}
+        # Lambda reuses a process for many requests; keep the connection, but check it first.
+        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASE_URL = env.str("DATABASE_URL", default="mysql://root@127.0.0.1:3306/lambridge")
+DATABASES: dict[str, dict[str, Any]] = {"default": database_from_url(DATABASE_URL)}
+
+# The site's tables may live in another database; the router (legacy/router.py) sends the legacy
+# models there and keeps every migration away from it.
+LEGACY_DATABASE_URL = env.str("LEGACY_DATABASE_URL", default="")
+if LEGACY_DATABASE_URL:
+    DATABASES["legacy"] = database_from_url(LEGACY_DATABASE_URL)
+LEGACY_DATABASE_ALIAS = "legacy" if LEGACY_DATABASE_URL else "default"
+
+DATABASE_ROUTERS = ["legacy.router.LegacyRouter"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth, i18n, static ---------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = env.str("STATIC_URL", default="/static/")
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- AWS ------------------------------------------------------------------------------------
+
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+# Set to the local emulator (moto server) in development and tests; empty on AWS. boto3 reads
+# the same variable natively; aws/clients.py passes it explicitly so settings overrides work.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="lambridge-media")
+# CloudFront domain in front of the bucket; media URLs use it when set.
+MEDIA_CDN_DOMAIN = env.str("MEDIA_CDN_DOMAIN", default="")
+COGNITO_USER_POOL_ID = env.str("COGNITO_USER_POOL_ID", default="")
+COGNITO_APP_CLIENT_IDS = env.list("COGNITO_APP_CLIENT_IDS", default=[])
+# Only for emulators, whose JWKS lives elsewhere than the issuer URL says.
+COGNITO_JWKS_URL = env.str("COGNITO_JWKS_URL", default="")
+NOTES_TABLE = env.str("NOTES_TABLE", default="Notes")
+CLOUDSEARCH_DOCUMENT_ENDPOINT = env.str("CLOUDSEARCH_DOCUMENT_ENDPOINT", default="")
+CLOUDSEARCH_SEARCH_ENDPOINT = env.str("CLOUDSEARCH_SEARCH_ENDPOINT", default="")
+# The reference puts the API behind API Gateway keys; this makes the app require them too.
+API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
+    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+}

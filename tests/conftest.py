@@ -1,0 +1,64 @@
+"""Shared test set-up: real MariaDB with the site's schema loaded from legacy/sql, and cleanup of
+the MyISAM tables that test transactions cannot roll back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import MySQLdb
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from legacy.schema import create_legacy_tables
+
+# The MyISAM tables: writes to them survive a test's rollback, so each test's rows are deleted.
+MYISAM_TABLES = ("note_tags", "notes", "login_audit")
+
+
+def _mysql_server_problem() -> str | None:
+    """Why the configured MySQL server cannot be used, or None when it answers."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != settings.MYSQL_ENGINE:
+        return f"DATABASE_URL points at {database['ENGINE']}, not MySQL"
+    try:
+        MySQLdb.connect(
+            host=database["HOST"] or "127.0.0.1",
+            port=int(database["PORT"] or 3306),
+            user=database["USER"],
+            password=database["PASSWORD"],
+            connect_timeout=5,
+        ).close()
+    except MySQLdb.Error as exc:
+        return f"MySQL at {database['HOST']}:{database['PORT']} does not answer ({exc})"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _mysql_available() -> None:
+    """The suite runs on real MySQL; REQUIRE_MYSQL=1 (CI) turns its absence into a failure."""
+    problem = _mysql_server_problem()
+    if problem is None:
+        return
+    if os.environ.get("REQUIRE_MYSQL") == "1":
+        pytest.exit(f"REQUIRE_MYSQL=1 but {problem}", returncode=1)
+    pytest.skip(f"{problem}; the suite needs MySQL (set REQUIRE_MYSQL=1 to fail instead)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    """Test databases as Django creates them, plus the site's four tables from the SQL file."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        create_legacy_tables(connections[settings.LEGACY_DATABASE_ALIAS], replace=True)
+
+
+@pytest.fixture(autouse=True)
+def _empty_myisam_tables_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if not {"db", "transactional_db", "_django_db_helper"} & set(request.fixturenames):
+        return
+    connection = connections[settings.LEGACY_DATABASE_ALIAS]
+    with connection.cursor() as cursor:
+        for table in MYISAM_TABLES:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
