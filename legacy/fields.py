@@ -7,8 +7,10 @@ schema) and how to read and write it without changing what the site expects. On 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import datetime
+from typing import Any
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.functions import Now
@@ -20,10 +22,7 @@ LATIN1 = "latin1"
 UTF8_3BYTE = "utf8mb3"
 
 
-FieldT = TypeVar("FieldT", bound=models.Field)  # type: ignore[type-arg]
-
-
-def nullable_in_database(field: FieldT) -> FieldT:
+def nullable_in_database[FieldT: models.Field](field: FieldT) -> FieldT:  # type: ignore[type-arg]
     """Mark a field whose column allows NULL although Django must treat it as required.
 
     Only for columns in a composite key stand-in (Django refuses nullable key parts); the model
@@ -89,7 +88,24 @@ class EnumField(models.CharField):
         return super().db_type(connection)
 
 
-class ZeroDateTimeField(models.DateTimeField):
+class LegacyDateTimeField(models.DateTimeField):
+    """A plain `DATETIME` (whole seconds), not Django's `DATETIME(6)`.
+
+    Microseconds are dropped before writing: MySQL would round them, moving the time by a second.
+    """
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if _is_mysql(connection):
+            return "datetime"
+        return super().db_type(connection)
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        if isinstance(value, datetime.datetime):
+            value = value.replace(microsecond=0)
+        return super().get_db_prep_value(value, connection, prepared)
+
+
+class ZeroDateTimeField(LegacyDateTimeField):
     """`DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00'`, where old rows hold the zero date.
 
     mysqlclient reads the zero date as ``None``; writing ``None`` back puts the zero date back
@@ -107,6 +123,22 @@ class ZeroDateTimeField(models.DateTimeField):
         if value is None and _is_mysql(connection):
             return MYSQL_ZERO_DATETIME
         return super().get_db_prep_value(value, connection, prepared)
+
+
+class TextColumnField(models.TextField):
+    """A latin1 MySQL `TEXT` column (65,535 bytes, one per character), not Django's `LONGTEXT`."""
+
+    MAX_LENGTH = 65_535
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", self.MAX_LENGTH)
+        super().__init__(*args, **kwargs)
+        self.validators.append(MaxLengthValidator(self.max_length))
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if _is_mysql(connection):
+            return "text"
+        return super().db_type(connection)
 
 
 class AutoTimestampField(models.DateTimeField):

@@ -18,11 +18,14 @@ from legacy.fields import (
     AutoTimestampField,
     CharsetCharField,
     EnumField,
+    LegacyDateTimeField,
     LooseForeignKey,
+    TextColumnField,
     UnsignedAutoField,
     ZeroDateTimeField,
     nullable_in_database,
 )
+from legacy.validators import validate_latin1, validate_utf8mb3
 
 
 class ReadOnlyModelError(TypeError):
@@ -43,6 +46,19 @@ class LegacyModel(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; for a loaded row with no explicit ``update_fields``, only the changed columns.
+
+        A row with nothing changed is not written at all, so ``updated_at`` does not move.
+        """
+        if not self._state.adding and kwargs.get("update_fields") is None and hasattr(self, "_loaded_values"):
+            changed = self.changed_fields()
+            if not changed:
+                return
+            kwargs["update_fields"] = changed
+        super().save(*args, **kwargs)
+        self._remember_loaded_values()
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)
@@ -67,19 +83,6 @@ class LegacyModel(models.Model):
             and getattr(self, field.attname) != loaded[field.attname]
         ]
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save; for a loaded row with no explicit ``update_fields``, only the changed columns.
-
-        A row with nothing changed is not written at all, so ``updated_at`` does not move.
-        """
-        if not self._state.adding and kwargs.get("update_fields") is None and hasattr(self, "_loaded_values"):
-            changed = self.changed_fields()
-            if not changed:
-                return
-            kwargs["update_fields"] = changed
-        super().save(*args, **kwargs)
-        self._remember_loaded_values()
-
 
 class LegacyUser(LegacyModel):
     """A person registered on the site (`users`, InnoDB)."""
@@ -90,16 +93,18 @@ class LegacyUser(LegacyModel):
         DELETED = "deleted", "Deleted"
 
     user_id = UnsignedAutoField(primary_key=True)
-    email = models.CharField(max_length=190, unique=True)
-    username = models.CharField(max_length=60, unique=True)
+    email = models.CharField(max_length=190, unique=True, validators=[validate_latin1])
+    username = models.CharField(max_length=60, unique=True, validators=[validate_latin1])
     # PHP password_hash() bcrypt ("$2y$10$..."), or an unsalted md5 hex digest for old accounts.
     password = models.CharField(max_length=255)
     # The one utf8 (3-byte) column: accents and most scripts, but no emoji.
-    display_name = CharsetCharField(max_length=100, db_charset=UTF8_3BYTE, null=True, blank=True)
+    display_name = CharsetCharField(
+        max_length=100, db_charset=UTF8_3BYTE, null=True, blank=True, validators=[validate_utf8mb3]
+    )
     status = EnumField(choices=Status.choices, default=Status.ACTIVE)
     is_admin = models.BooleanField(default=False)
     created_at = ZeroDateTimeField(default=timezone.now)
-    last_login = models.DateTimeField(null=True, blank=True)
+    last_login = LegacyDateTimeField(null=True, blank=True)
 
     class Meta(LegacyModel.Meta):
         db_table = "users"
@@ -128,10 +133,12 @@ class LegacyNote(LegacyModel):
 
     note_id = UnsignedAutoField(primary_key=True)
     user = LooseForeignKey(LegacyUser, db_column="user_id", related_name="notes")
-    headline = models.CharField(max_length=255)
-    body = models.TextField()
+    headline = models.CharField(max_length=255, validators=[validate_latin1])
+    body = TextColumnField(validators=[validate_latin1])
     # Relative to the site's upload folder, e.g. "uploads/2014/03/beach.jpg".
-    photo_path = models.CharField(max_length=255, null=True, blank=True)
+    photo_path = models.CharField(  # noqa: DJ001 - the site's column is NULL when there is no photo
+        max_length=255, null=True, blank=True, validators=[validate_latin1]
+    )
     visibility = EnumField(choices=Visibility.choices, default=Visibility.PRIVATE)
     created_at = ZeroDateTimeField(default=timezone.now)
     updated_at = AutoTimestampField()
@@ -154,7 +161,7 @@ class LegacyNoteTag(LegacyModel):
     note = models.ForeignKey(
         LegacyNote, db_column="note_id", related_name="tags", on_delete=models.DO_NOTHING, db_constraint=False
     )
-    tag = models.CharField(max_length=64)
+    tag = models.CharField(max_length=64, validators=[validate_latin1])
 
     class Meta(LegacyModel.Meta):
         db_table = "note_tags"
@@ -181,9 +188,11 @@ class LoginAudit(models.Model):
     """
 
     pk = models.CompositePrimaryKey("user_id", "ip", "at")
+    # What the table really has (legacy_check compares it): no primary key at all.
+    DB_PRIMARY_KEY: ClassVar[tuple[str, ...]] = ()
     user_id = nullable_in_database(models.PositiveIntegerField())
     ip = nullable_in_database(models.CharField(max_length=45))
-    at = nullable_in_database(models.DateTimeField())
+    at = nullable_in_database(LegacyDateTimeField())
 
     objects: ClassVar[LoginAuditQuerySet] = LoginAuditQuerySet.as_manager()  # type: ignore[assignment]
 
