@@ -41,12 +41,6 @@ class LegacyModel(models.Model):
         abstract = True
         managed = False
 
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_values = dict(zip(field_names, values, strict=True))
-        return instance
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save; for a loaded row with no explicit ``update_fields``, only the changed columns.
 
@@ -59,6 +53,12 @@ class LegacyModel(models.Model):
             kwargs["update_fields"] = changed
         super().save(*args, **kwargs)
         self._remember_loaded_values()
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)
