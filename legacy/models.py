@@ -8,6 +8,7 @@ here keeps its other columns byte for byte and ``updated_at`` moves exactly as w
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from django.db import models
@@ -26,6 +27,11 @@ from legacy.fields import (
     nullable_in_database,
 )
 from legacy.validators import validate_latin1, validate_utf8mb3
+
+
+# How the site's password column holds its two hash formats.
+BCRYPT_PREFIX = "$2"  # PHP writes "$2y$"; "$2a$"/"$2b$" verify the same way.
+MD5_HEX_PATTERN = r"^[0-9a-fA-F]{32}$"
 
 
 class ReadOnlyModelError(TypeError):
@@ -117,9 +123,9 @@ class LegacyUser(LegacyModel):
     @property
     def password_scheme(self) -> str:
         """How the stored password is hashed, for display (never the hash itself)."""
-        if self.password.startswith(("$2y$", "$2a$", "$2b$")):
+        if self.password.startswith(BCRYPT_PREFIX):
             return "bcrypt"
-        if len(self.password) == 32 and all(c in "0123456789abcdef" for c in self.password.lower()):
+        if re.fullmatch(MD5_HEX_PATTERN, self.password):
             return "md5 (legacy)"
         return "none (cannot sign in with a site password)"
 
