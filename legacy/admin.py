@@ -77,9 +77,9 @@ class PasswordSchemeFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "bcrypt":
-            return queryset.filter(password__startswith=BCRYPT_PREFIX)  # noqa: S106 - a hash prefix
+            return queryset.filter(password__startswith=BCRYPT_PREFIX)
         if self.value() == "md5":
-            return queryset.filter(password__regex=MD5_HEX_PATTERN)  # noqa: S106 - a hash shape
+            return queryset.filter(password__regex=MD5_HEX_PATTERN)
         return queryset
 
 

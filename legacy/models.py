@@ -28,7 +28,6 @@ from legacy.fields import (
 )
 from legacy.validators import validate_latin1, validate_utf8mb3
 
-
 # How the site's password column holds its two hash formats.
 BCRYPT_PREFIX = "$2"  # PHP writes "$2y$"; "$2a$"/"$2b$" verify the same way.
 MD5_HEX_PATTERN = r"^[0-9a-fA-F]{32}$"
