@@ -37,17 +37,27 @@ def _is_mysql(connection: BaseDatabaseWrapper) -> bool:
 
 
 class UnsignedAutoField(models.AutoField):
-    """`INT(10) UNSIGNED AUTO_INCREMENT`: the site's primary keys."""
+    """`INT(10) UNSIGNED AUTO_INCREMENT`: the site's primary keys, up to 4,294,967,295.
+
+    Django treats it as an unsigned integer (lookups and validation use that range; a plain
+    AutoField would find no row above 2,147,483,647) that the database numbers itself.
+    """
+
+    def get_internal_type(self) -> str:
+        return "PositiveIntegerField"
 
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         if _is_mysql(connection):
             return "integer UNSIGNED AUTO_INCREMENT"
-        return super().db_type(connection)
+        return connection.data_types["AutoField"]
+
+    def db_type_suffix(self, connection: BaseDatabaseWrapper) -> str | None:
+        return connection.data_types_suffix.get("AutoField")
 
     def rel_db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         if _is_mysql(connection):
             return "integer UNSIGNED"
-        return super().rel_db_type(connection)
+        return models.PositiveIntegerField().db_type(connection)
 
 
 class LooseForeignKey(models.ForeignKey):
