@@ -22,7 +22,7 @@ def site_insert(table: str, **columns: Any) -> int:
     names = ", ".join(f"`{name}`" for name in columns)
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO `{table}` ({names}) VALUES ({placeholders})", list(columns.values()))  # noqa: S608
+        cursor.execute(f"INSERT INTO `{table}` ({names}) VALUES ({placeholders})", list(columns.values()))
         return int(cursor.lastrowid or 0)
 
 
@@ -64,7 +64,7 @@ def site_latin1_insert(table: str, **columns: Any) -> int:
         cursor = raw.cursor()
         names = ", ".join(f"`{column}`" for column in columns)
         placeholders = ", ".join(["%s"] * len(columns))
-        cursor.execute(f"INSERT INTO `{table}` ({names}) VALUES ({placeholders})", list(columns.values()))  # noqa: S608
+        cursor.execute(f"INSERT INTO `{table}` ({names}) VALUES ({placeholders})", list(columns.values()))
         raw.commit()
         return int(cursor.lastrowid or 0)
     finally:
@@ -82,7 +82,7 @@ def row_hex(table: str, key_column: str, key: Any) -> dict[str, str | None]:
         )
         columns = [name for (name,) in cursor.fetchall()]
         selected = ", ".join(f"HEX(`{column}`)" for column in columns)
-        cursor.execute(f"SELECT {selected} FROM `{table}` WHERE `{key_column}` = %s", [key])  # noqa: S608
+        cursor.execute(f"SELECT {selected} FROM `{table}` WHERE `{key_column}` = %s", [key])
         row = cursor.fetchone()
     assert row is not None, f"no {table} row with {key_column} = {key}"
     return dict(zip(columns, row, strict=True))

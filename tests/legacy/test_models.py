@@ -11,7 +11,15 @@ from django.test.utils import CaptureQueriesContext
 
 from legacy.fields import MYSQL_ZERO_DATETIME
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser, LoginAudit, ReadOnlyModelError
-from tests.factories import fetch_value, legacy_connection, row_hex, site_insert, site_latin1_insert, site_note, site_user
+from tests.factories import (
+    fetch_value,
+    legacy_connection,
+    row_hex,
+    site_insert,
+    site_latin1_insert,
+    site_note,
+    site_user,
+)
 
 pytestmark = pytest.mark.django_db
 
