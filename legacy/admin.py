@@ -40,14 +40,14 @@ class RoundTripCharField(forms.CharField):
 
 
 class LegacyModelForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Keeps the stored value of every field the user did not really change."""
+    """Keeps the stored bytes of every text field the user did not really change."""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.instance.pk is not None:
-            unchanged = set(self.fields) - set(self.changed_data)
-            for name in unchanged & set(cleaned):
-                cleaned[name] = self.get_initial_for_field(self.fields[name], name)
+            for name, field in self.fields.items():
+                if isinstance(field, RoundTripCharField) and name in cleaned and name not in self.changed_data:
+                    cleaned[name] = self.get_initial_for_field(field, name)
         return cleaned
 
 
