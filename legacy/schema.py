@@ -20,7 +20,8 @@ def schema_statements(path: Path = SCHEMA_SQL) -> list[str]:
     """The SQL file's statements, without comments (each ends with ";" at the end of a line)."""
     lines = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")]
     text = "\n".join(lines)
-    return [statement.strip() for statement in text.split(";\n") if statement.strip().rstrip(";")]
+    statements = (statement.strip().rstrip(";").strip() for statement in text.split(";\n"))
+    return [statement for statement in statements if statement]
 
 
 def existing_legacy_tables(connection: BaseDatabaseWrapper) -> set[str]:
@@ -45,7 +46,7 @@ def create_legacy_tables(connection: BaseDatabaseWrapper, *, replace: bool = Fal
     if connection.vendor == "mysql":
         with connection.cursor() as cursor:
             for statement in schema_statements():
-                cursor.execute(statement.rstrip(";"))
+                cursor.execute(statement)
         return
     with connection.schema_editor() as editor:
         for model in apps.get_app_config("legacy").get_models():

@@ -4,14 +4,16 @@ the MyISAM tables that test transactions cannot roll back."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import MySQLdb
 import pytest
 from django.conf import settings
 from django.db import connections
 
-from legacy.schema import create_legacy_tables
+from legacy.schema import create_legacy_tables, schema_statements
+
+pytest_plugins = ["tests.aws_fixtures"]
 
 # The MyISAM tables: writes to them survive a test's rollback, so each test's rows are deleted.
 MYISAM_TABLES = ("note_tags", "notes", "login_audit")
@@ -23,13 +25,7 @@ def _mysql_server_problem() -> str | None:
     if database["ENGINE"] != settings.MYSQL_ENGINE:
         return f"DATABASE_URL points at {database['ENGINE']}, not MySQL"
     try:
-        MySQLdb.connect(
-            host=database["HOST"] or "127.0.0.1",
-            port=int(database["PORT"] or 3306),
-            user=database["USER"],
-            password=database["PASSWORD"],
-            connect_timeout=5,
-        ).close()
+        mysql_server_connection().close()
     except MySQLdb.Error as exc:
         return f"MySQL at {database['HOST']}:{database['PORT']} does not answer ({exc})"
     return None
@@ -61,4 +57,55 @@ def _empty_myisam_tables_after_test(request: pytest.FixtureRequest) -> Iterator[
     connection = connections[settings.LEGACY_DATABASE_ALIAS]
     with connection.cursor() as cursor:
         for table in MYISAM_TABLES:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+def mysql_url(database: str) -> str:
+    """A DATABASE_URL for ``database`` on the test MySQL server."""
+    config = settings.DATABASES["default"]
+    credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
+    return f"mysql://{credentials}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 3306}/{database}"
+
+
+def mysql_server_connection(database: str | None = None) -> MySQLdb.Connection:
+    config = settings.DATABASES["default"]
+    return MySQLdb.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 3306),
+        user=config["USER"],
+        password=config["PASSWORD"],
+        database=database or "",
+        charset="utf8mb4",
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+@pytest.fixture
+def scratch_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """Makes empty latin1 databases (like the site's) on the test server; drops them afterwards."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"scratch_{os.getpid()}_{len(created)}_{request.node.name[:20]}".lower()
+        name = "".join(character if character.isalnum() else "_" for character in name)
+        server = mysql_server_connection()
+        server.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+        server.close()
+        created.append(name)
+        return name
+
+    yield make
+    server = mysql_server_connection()
+    for name in created:
+        server.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+    server.close()
+
+
+def load_site_schema(database: str) -> None:
+    """The site's tables in ``database``, from the same SQL file the test database uses."""
+    server = mysql_server_connection(database)
+    cursor = server.cursor()
+    for statement in schema_statements():
+        cursor.execute(statement)
+    server.close()
