@@ -39,7 +39,7 @@ class RoundTripCharField(forms.CharField):
         return bool(_normalized_text(initial or "") != _normalized_text(data or ""))
 
 
-class LegacyModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class LegacyModelForm(forms.ModelForm):
     """Keeps the stored bytes of every text field the user did not really change."""
 
     def clean(self) -> dict[str, Any]:
@@ -51,7 +51,7 @@ class LegacyModelForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
-class LegacyModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LegacyModelAdmin(admin.ModelAdmin):
     """Admin of a site table: text fields survive a browser round trip unchanged."""
 
     formfield_overrides = {

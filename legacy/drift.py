@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import models
@@ -55,7 +56,7 @@ def normalize_type(column_type: str) -> str:
     return _INTEGER_DISPLAY_WIDTH.sub(r"\1", " ".join(words)).strip()
 
 
-def _expected_charset(model_field: models.Field, connection: BaseDatabaseWrapper) -> str | None:  # type: ignore[type-arg]
+def _expected_charset(model_field: models.Field, connection: BaseDatabaseWrapper) -> str | None:
     if not isinstance(model_field, models.CharField | models.TextField):
         return None
     return getattr(model_field, "db_charset", LATIN1)
@@ -68,8 +69,9 @@ def expected_table(model: type[models.Model], connection: BaseDatabaseWrapper) -
         db_type = model_field.db_type(connection)
         if db_type is None:
             raise TypeError(f"{model.__name__}.{model_field.name} has no column type to compare")
-        if model_field.is_relation:
-            db_type = model_field.target_field.rel_db_type(connection)  # type: ignore[union-attr]
+        if isinstance(model_field, models.ForeignKey):
+            target: Any = model_field.target_field
+            db_type = target.rel_db_type(connection)
         columns[model_field.column] = Column(
             name=model_field.column,
             type=normalize_type(db_type),

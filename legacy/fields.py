@@ -22,7 +22,7 @@ LATIN1 = "latin1"
 UTF8_3BYTE = "utf8mb3"
 
 
-def nullable_in_database[FieldT: models.Field](field: FieldT) -> FieldT:  # type: ignore[type-arg]
+def nullable_in_database[FieldT: models.Field](field: FieldT) -> FieldT:
     """Mark a field whose column allows NULL although Django must treat it as required.
 
     Only for columns in a composite key stand-in (Django refuses nullable key parts); the model
@@ -53,6 +53,10 @@ class UnsignedAutoField(models.AutoField):
 
     def db_type_suffix(self, connection: BaseDatabaseWrapper) -> str | None:
         return connection.data_types_suffix.get("AutoField")
+
+    def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
+        # UNSIGNED already says it on MySQL; SQLite refuses a CHECK between PRIMARY KEY and AUTOINCREMENT.
+        return None
 
     def rel_db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         if _is_mysql(connection):

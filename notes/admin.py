@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from legacy.admin import LegacyModelAdmin, LegacyModelForm, zero_date_display
-from legacy.models import LegacyNote, LegacyNoteTag
+from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from notes.services import note_tags_set, tags_parse
 
 POPULAR_TAGS_IN_FILTER = 30
@@ -103,11 +103,12 @@ class LegacyNoteAdmin(LegacyModelAdmin):
 
     @admin.display(description="owner", ordering="user__username")
     def owner(self, note: LegacyNote) -> str:
-        if note.user is None:
+        user = cast(LegacyUser | None, note.user)
+        if user is None:
             # The site never enforced the reference: the user row may be gone.
             return format_html("<em>missing user #{}</em>", note.user_id)
-        url = reverse("admin:legacy_legacyuser_change", args=[note.user.pk])
-        return format_html('<a href="{}">{}</a>', url, note.user.username)
+        url = reverse("admin:legacy_legacyuser_change", args=[user.pk])
+        return format_html('<a href="{}">{}</a>', url, user.username)
 
     @admin.display(description="tags")
     def tag_list(self, note: LegacyNote) -> str:

@@ -83,8 +83,7 @@ MYSQL_ENGINE = "project.mysql"
 # column cannot hold is refused instead of silently becoming "?"; UTC so TIMESTAMP columns read
 # the same whatever the server's zone. No NO_ZERO_DATE: the site's rows hold zero dates.
 MYSQL_INIT_COMMAND = (
-    "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',"
-    " time_zone='+00:00'"
+    "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone='+00:00'"
 )
 
 

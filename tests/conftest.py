@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import MySQLdb
 import pytest
@@ -43,19 +44,19 @@ def _mysql_available() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """Test databases as Django creates them, plus the site's four tables from the SQL file."""
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+    with django_db_blocker.unblock():
         create_legacy_tables(connections[settings.LEGACY_DATABASE_ALIAS], replace=True)
 
 
 @pytest.fixture(autouse=True)
-def _empty_myisam_tables_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+def _empty_myisam_tables_after_test(request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[None]:
     yield
     if not {"db", "transactional_db", "_django_db_helper"} & set(request.fixturenames):
         return
     connection = connections[settings.LEGACY_DATABASE_ALIAS]
-    with connection.cursor() as cursor:
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
         for table in MYISAM_TABLES:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 

@@ -1,0 +1,103 @@
+"""The one place that creates boto3 clients: cached per process, pointed at AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
+# A Lambda request has seconds to live and a local emulator may be down: fail fast instead of
+# hanging. "standard" retries back off between attempts; MAX_ATTEMPTS counts the first one.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+MAX_ATTEMPTS = 2
+
+_lock = threading.Lock()
+_session: boto3.session.Session | None = None
+_clients: dict[tuple[str, str, str], Any] = {}
+
+
+def client_config(service_name: str, *, endpoint_url: str = "") -> Config:
+    """The botocore Config every client of ours gets: short timeouts, few retries."""
+    options: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": READ_TIMEOUT_SECONDS,
+        "retries": {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    }
+    if service_name == "s3":
+        # Presigned URLs and POSTs otherwise fall back to the deprecated SigV2 in us-east-1.
+        options["signature_version"] = "s3v4"
+        if endpoint_url:
+            # Emulators answer on one host:port; virtual-hosted "bucket.127.0.0.1" cannot resolve.
+            options["s3"] = {"addressing_style": "path"}
+    return Config(**options)
+
+
+def _shared_session() -> boto3.session.Session:
+    # Loading botocore's data is the slow part of making a client; one Session shares it.
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    return _session
+
+
+def get_client(service_name: str) -> Any:
+    """A boto3 client for `service_name`, created on first use and then reused by the process.
+
+    Clients are keyed on the endpoint and region read from settings at call time, so a settings
+    override (tests, the devstack) gets its own client. Creating one makes no network call.
+    """
+    endpoint_url: str = settings.AWS_ENDPOINT_URL or ""
+    region: str = settings.AWS_REGION
+    key = (service_name, endpoint_url, region)
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    # Sessions are not thread-safe; clients are. Create under the lock, use without it.
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _shared_session().client(
+                service_name,
+                endpoint_url=endpoint_url or None,
+                region_name=region,
+                config=client_config(service_name, endpoint_url=endpoint_url),
+            )
+            _clients[key] = client
+    return client
+
+
+def s3_client() -> Any:
+    """The S3 client (media bucket, presigned uploads)."""
+    return get_client("s3")
+
+
+def dynamodb_client() -> Any:
+    """The DynamoDB client (the notes mirror table)."""
+    return get_client("dynamodb")
+
+
+def dynamodbstreams_client() -> Any:
+    """The DynamoDB Streams client (the local stream poller)."""
+    return get_client("dynamodbstreams")
+
+
+def cognito_idp_client() -> Any:
+    """The Cognito user-pools client."""
+    return get_client("cognito-idp")
+
+
+def sns_client() -> Any:
+    """The SNS client (push notifications)."""
+    return get_client("sns")
+
+
+def reset_clients() -> None:
+    """Forget every cached client and the session, e.g. after tests change AWS settings or credentials."""
+    global _session
+    with _lock:
+        _clients.clear()
+        _session = None

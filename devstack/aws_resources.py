@@ -1,0 +1,226 @@
+"""The AWS resources the local stack needs (bucket, Notes table + stream, Cognito pool), created idempotently."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from aws.clients import cognito_idp_client, dynamodb_client, s3_client
+
+# --- Resource definitions (shared with infra/ templates: change them here, not there) -------
+
+NOTES_KEY_ATTRIBUTE: Final = "noteId"
+NOTES_KEY_SCHEMA: Final = ({"AttributeName": NOTES_KEY_ATTRIBUTE, "KeyType": "HASH"},)
+NOTES_ATTRIBUTE_DEFINITIONS: Final = ({"AttributeName": NOTES_KEY_ATTRIBUTE, "AttributeType": "S"},)
+NOTES_BILLING_MODE: Final = "PAY_PER_REQUEST"
+# The stream handler indexes new images and deletes on old ones, so it needs both.
+NOTES_STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
+NOTES_STREAM_SPECIFICATION: Final = {"StreamEnabled": True, "StreamViewType": NOTES_STREAM_VIEW_TYPE}
+
+USER_POOL_NAME: Final = "lambridge-local"
+# Set on a Cognito user once linked to a row of the site's `users` table (SPEC §3).
+LEGACY_USER_ID_ATTRIBUTE_NAME: Final = "legacy_user_id"
+LEGACY_USER_ID_ATTRIBUTE: Final = f"custom:{LEGACY_USER_ID_ATTRIBUTE_NAME}"
+USER_POOL_SETTINGS: Final[dict[str, Any]] = {
+    # People sign in with their email, as on the site; it is verified by Cognito's code mail.
+    "UsernameAttributes": ["email"],
+    "AutoVerifiedAttributes": ["email"],
+    "UsernameConfiguration": {"CaseSensitive": False},
+    "Schema": [
+        {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+        {
+            "Name": LEGACY_USER_ID_ATTRIBUTE_NAME,
+            "AttributeDataType": "String",
+            # Mutable: a user who signed up before linking gets it set later by the backend.
+            "Mutable": True,
+            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "20"},
+        },
+    ],
+    "Policies": {
+        "PasswordPolicy": {
+            "MinimumLength": 8,
+            "RequireUppercase": True,
+            "RequireLowercase": True,
+            "RequireNumbers": True,
+            "RequireSymbols": False,
+        }
+    },
+}
+STAFF_GROUP: Final = "staff"
+STAFF_GROUP_DESCRIPTION: Final = "Lambridge staff: may use the Django admin."
+
+APP_CLIENT_NAME: Final = "lambridge-mobile"
+APP_CLIENT_SETTINGS: Final[dict[str, Any]] = {
+    # A mobile app cannot keep a secret.
+    "GenerateSecret": False,
+    "ExplicitAuthFlows": [
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    ],
+    "PreventUserExistenceErrors": "ENABLED",
+    "ReadAttributes": ["email", "email_verified", LEGACY_USER_ID_ATTRIBUTE],
+    # Never the legacy link: a user who could write it could claim someone else's account.
+    "WriteAttributes": ["email"],
+}
+
+# moto routes a request without a signature by its path, and cannot tell that a GET of
+# /<poolId>/.well-known/jwks.json is Cognito's: without this header it answers 500. Real Cognito
+# ignores it, so a JWKS fetcher may always send it when COGNITO_JWKS_URL points at the emulator.
+MOTO_JWKS_HEADERS: Final = {"X-Amz-Target": "AWSCognitoIdentityProviderService.GetJsonWebKeys"}
+
+NO_ENDPOINT_MESSAGE: Final = (
+    "AWS_ENDPOINT_URL is empty, so these calls would reach a real AWS account. The local stack only "
+    "creates resources in an emulator: start one (python -m devstack.moto_server) and set "
+    "AWS_ENDPOINT_URL=http://127.0.0.1:5000."
+)
+
+
+@dataclass(frozen=True)
+class DevstackResources:
+    """What ensure_resources() found or created: everything a process needs to use them."""
+
+    bucket: str
+    notes_table: str
+    notes_stream_arn: str
+    user_pool_id: str
+    app_client_id: str
+    region: str
+    endpoint_url: str
+
+    @property
+    def jwks_url(self) -> str:
+        """Where moto serves the pool's keys (real Cognito serves them under the issuer URL)."""
+        return f"{self.endpoint_url.rstrip('/')}/{self.user_pool_id}/.well-known/jwks.json"
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of the pool's tokens: moto names the real AWS host, as Cognito does."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+
+def ensure_resources() -> DevstackResources:
+    """Find or create the bucket, the Notes table with its stream, and the Cognito pool, client and group.
+
+    Idempotent: resources are looked up by name first, so a second run creates nothing. Only
+    against an emulator: raises ImproperlyConfigured when AWS_ENDPOINT_URL is empty.
+    """
+    if not settings.AWS_ENDPOINT_URL:
+        raise ImproperlyConfigured(NO_ENDPOINT_MESSAGE)
+    bucket = ensure_bucket(settings.AWS_STORAGE_BUCKET_NAME)
+    stream_arn = ensure_notes_table(settings.NOTES_TABLE)
+    user_pool_id = ensure_user_pool(USER_POOL_NAME)
+    app_client_id = ensure_app_client(user_pool_id, APP_CLIENT_NAME)
+    ensure_group(user_pool_id, STAFF_GROUP, description=STAFF_GROUP_DESCRIPTION)
+    return DevstackResources(
+        bucket=bucket,
+        notes_table=settings.NOTES_TABLE,
+        notes_stream_arn=stream_arn,
+        user_pool_id=user_pool_id,
+        app_client_id=app_client_id,
+        region=settings.AWS_REGION,
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+    )
+
+
+def ensure_bucket(name: str) -> str:
+    """The bucket `name`, created when missing."""
+    s3 = s3_client()
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in {"404", "NoSuchBucket", "NotFound"}:
+            raise
+        options: dict[str, Any] = {}
+        if settings.AWS_REGION != "us-east-1":
+            # us-east-1 is the one region that refuses an explicit LocationConstraint.
+            options["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_REGION}
+        s3.create_bucket(Bucket=name, **options)
+    return name
+
+
+def ensure_notes_table(name: str) -> str:
+    """The ARN of the stream of the notes table `name`; the table (or its stream) is created when missing."""
+    dynamodb = dynamodb_client()
+    try:
+        table = dynamodb.describe_table(TableName=name)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException:
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=list(NOTES_KEY_SCHEMA),
+            AttributeDefinitions=list(NOTES_ATTRIBUTE_DEFINITIONS),
+            BillingMode=NOTES_BILLING_MODE,
+            StreamSpecification=NOTES_STREAM_SPECIFICATION,
+        )
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        table = dynamodb.describe_table(TableName=name)["Table"]
+    if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        # A table made by hand without a stream: the mirror's search indexing needs one.
+        dynamodb.update_table(TableName=name, StreamSpecification=NOTES_STREAM_SPECIFICATION)
+        table = dynamodb.describe_table(TableName=name)["Table"]
+    stream_arn: str = table["LatestStreamArn"]
+    return stream_arn
+
+
+def ensure_user_pool(name: str) -> str:
+    """The id of the user pool called `name` (the oldest if several), created when missing."""
+    cognito = cognito_idp_client()
+    pools = [
+        pool
+        for page in cognito.get_paginator("list_user_pools").paginate(PaginationConfig={"PageSize": 60})
+        for pool in page["UserPools"]
+        if pool["Name"] == name
+    ]
+    if pools:
+        pool_id: str = min(pools, key=lambda pool: pool["CreationDate"])["Id"]
+        return pool_id
+    created: str = cognito.create_user_pool(PoolName=name, **USER_POOL_SETTINGS)["UserPool"]["Id"]
+    return created
+
+
+def ensure_app_client(user_pool_id: str, name: str) -> str:
+    """The id of the pool's app client called `name`, created when missing."""
+    cognito = cognito_idp_client()
+    for page in cognito.get_paginator("list_user_pool_clients").paginate(
+        UserPoolId=user_pool_id, PaginationConfig={"PageSize": 60}
+    ):
+        for client in page["UserPoolClients"]:
+            if client["ClientName"] == name:
+                existing: str = client["ClientId"]
+                return existing
+    response = cognito.create_user_pool_client(UserPoolId=user_pool_id, ClientName=name, **APP_CLIENT_SETTINGS)
+    created: str = response["UserPoolClient"]["ClientId"]
+    return created
+
+
+def ensure_group(user_pool_id: str, name: str, *, description: str = "") -> str:
+    """The pool's group `name`, created when missing."""
+    cognito = cognito_idp_client()
+    try:
+        cognito.get_group(GroupName=name, UserPoolId=user_pool_id)
+    except cognito.exceptions.ResourceNotFoundException:
+        cognito.create_group(GroupName=name, UserPoolId=user_pool_id, Description=description)
+    return name
+
+
+def local_environment(resources: DevstackResources) -> dict[str, str]:
+    """The environment variables a process (runserver, the poller, a test) needs to use `resources`."""
+    environment = {
+        "AWS_ENDPOINT_URL": resources.endpoint_url,
+        "AWS_REGION": resources.region,
+        "AWS_STORAGE_BUCKET_NAME": resources.bucket,
+        "NOTES_TABLE": resources.notes_table,
+        "COGNITO_USER_POOL_ID": resources.user_pool_id,
+        "COGNITO_APP_CLIENT_IDS": resources.app_client_id,
+        "COGNITO_JWKS_URL": resources.jwks_url,
+    }
+    # boto3 signs every request, even to moto; dummy keys only when there are none already.
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        if not os.environ.get(variable):
+            environment[variable] = "testing"
+    return environment

@@ -1,0 +1,255 @@
+"""`make run`: the whole local stack in one command, stopped by one Ctrl-C.
+
+MySQL at DATABASE_URL (or, when none answers, an SQLite file, said loudly), the site's tables
+and demo data, migrations, moto in server mode with the bucket, table and Cognito pool, then the
+API and admin on http://127.0.0.1:8000. Never run against real AWS or the site's real database:
+it creates tables and demo rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/lambridge"
+SERVER_STARTUP_TIMEOUT_SECONDS = 60.0
+DEFAULT_MOTO_PORT = "5000"
+# Another shell can `set -a; . .local/devstack.env` to run manage.py commands against the stack.
+ENV_FILE = ROOT / ".local" / "devstack.env"
+# Printed once everything answers; tests wait for it.
+READY_LINE = "Lambridge is running."
+
+# The Django staff account `make run` creates for the admin (local stack only).
+STAFF_USERNAME = "staff"
+STAFF_PASSWORD = "lambridge-staff"  # noqa: S105 - a local demo login, printed on purpose
+STAFF_EMAIL = "staff@example.com"
+# The demo user's Cognito password: the pool's policy wants more than the site's old passwords.
+DEMO_COGNITO_PASSWORD = "Lambridge-Demo-1"  # noqa: S105 - a local demo login
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def shout(lines: list[str]) -> None:
+    width = max(len(line) for line in lines) + 4
+    say("!" * width)
+    for line in lines:
+        say(f"! {line.ljust(width - 4)} !")
+    say("!" * width)
+
+
+def _environment_defaults() -> None:
+    """Local values for what a developer did not set (a .env file or the shell wins)."""
+    if (ROOT / ".env").is_file():
+        import environ
+
+        environ.Env.read_env(ROOT / ".env", overwrite=False)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+
+
+def mysql_problem(url: str) -> str | None:
+    """Connect to the MySQL server of ``url`` and create its database if needed; why not, or None."""
+    import MySQLdb
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    try:
+        server = MySQLdb.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=urllib.parse.unquote(parts.username or "root"),
+            password=urllib.parse.unquote(parts.password or ""),
+            connect_timeout=3,
+        )
+    except MySQLdb.Error as exc:
+        return f"{exc.args[-1] if exc.args else exc}"
+    try:
+        # Like the site's database: latin1 by default (our own tables are utf8mb4 regardless).
+        server.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET latin1")
+    finally:
+        server.close()
+    return None
+
+
+def choose_database() -> str:
+    """DATABASE_URL's MySQL when it answers; otherwise an SQLite file, announced loudly."""
+    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if not url.startswith("mysql"):
+        return url
+    problem = mysql_problem(url)
+    if problem is None:
+        legacy_url = os.environ.get("LEGACY_DATABASE_URL")
+        if legacy_url:
+            legacy_problem = mysql_problem(legacy_url)
+            if legacy_problem:
+                raise SystemExit(f"LEGACY_DATABASE_URL does not answer: {legacy_problem}")
+        return url
+    sqlite_path = Path(os.environ.get("DEVSTACK_SQLITE_PATH", ROOT / ".local" / "lambridge.sqlite3"))
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    shout(
+        [
+            f"NO MYSQL at {urllib.parse.urlsplit(url).netloc}: {problem}",
+            f"FALLING BACK TO SQLITE: {sqlite_path}",
+            "The site's tables are built from the models: MyISAM, latin1, zero dates and",
+            "strict mode are NOT reproduced. Start MySQL/MariaDB for the real thing.",
+        ]
+    )
+    os.environ["DATABASE_URL"] = f"sqlite:///{sqlite_path}"
+    os.environ.pop("LEGACY_DATABASE_URL", None)
+    return os.environ["DATABASE_URL"]
+
+
+def prepare_database() -> Any:
+    """The site's tables, our migrations, demo rows and a staff login; returns the demo summary."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connections
+
+    from devstack.demo_data import load_demo_data
+    from legacy.schema import create_legacy_tables
+
+    create_legacy_tables(connections[settings.LEGACY_DATABASE_ALIAS])
+    call_command("migrate", interactive=False, verbosity=0)
+    summary = load_demo_data()
+    staff_model = get_user_model()
+    if not staff_model.objects.filter(username=STAFF_USERNAME).exists():
+        staff_model.objects.create_superuser(STAFF_USERNAME, STAFF_EMAIL, STAFF_PASSWORD)
+    return summary
+
+
+def demo_bearer_token(resources: Any) -> str:
+    """An ID token of the demo site user, from the emulated Cognito pool (valid for an hour)."""
+    from aws.clients import cognito_idp_client
+    from devstack.demo_data import DEMO_USER
+
+    cognito = cognito_idp_client()
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(
+            UserPoolId=resources.user_pool_id,
+            Username=DEMO_USER.email,
+            UserAttributes=[
+                {"Name": "email", "Value": DEMO_USER.email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+    cognito.admin_set_user_password(
+        UserPoolId=resources.user_pool_id, Username=DEMO_USER.email, Password=DEMO_COGNITO_PASSWORD, Permanent=True
+    )
+    result = cognito.admin_initiate_auth(
+        UserPoolId=resources.user_pool_id,
+        ClientId=resources.app_client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": DEMO_USER.email, "PASSWORD": DEMO_COGNITO_PASSWORD},
+    )
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"The server exited with code {process.returncode} before answering {url}.")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local server
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"The server did not answer {url} within {timeout:.0f} s.")
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    _environment_defaults()
+    database_url = choose_database()
+
+    from devstack.moto_server import MotoServer
+
+    moto_port = int(os.environ.get("DEVSTACK_MOTO_PORT", DEFAULT_MOTO_PORT))
+    web_port = int(os.environ.get("DEVSTACK_PORT", "8000"))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    server: subprocess.Popen[bytes] | None = None
+    with MotoServer(moto_port, stable_ids=True) as moto:
+        try:
+            os.environ["AWS_ENDPOINT_URL"] = moto.endpoint_url
+            import django
+
+            django.setup()
+            from devstack.aws_resources import ensure_resources, local_environment
+
+            summary = prepare_database()
+            resources = ensure_resources()
+            os.environ.update(local_environment(resources))
+            _write_env_file(database_url, local_environment(resources))
+            token = demo_bearer_token(resources)
+
+            base = f"http://127.0.0.1:{web_port}"
+            server = subprocess.Popen(
+                [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{web_port}"],
+                env=os.environ.copy(),
+            )
+            wait_for_http(f"{base}/healthz", server, SERVER_STARTUP_TIMEOUT_SECONDS)
+            _print_banner(base, database_url, moto.endpoint_url, resources, summary, token)
+            server.wait()
+        except KeyboardInterrupt:
+            say("\nStopping the server and the AWS emulator…")
+        finally:
+            if server is not None and server.poll() is None:
+                server.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    server.wait(timeout=10)
+                if server.poll() is None:
+                    server.kill()
+    say("Stopped.")
+
+
+def _write_env_file(database_url: str, aws_environment: dict[str, str]) -> None:
+    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"DATABASE_URL={database_url}", "DEBUG=true"] + [f"{k}={v}" for k, v in aws_environment.items()]
+    ENV_FILE.write_text("\n".join(lines) + "\n")
+
+
+def _print_banner(base: str, database_url: str, endpoint: str, resources: Any, summary: Any, token: str) -> None:
+    from devstack.demo_data import DEMO_USER
+
+    database = urllib.parse.urlsplit(database_url)
+    say()
+    say(READY_LINE)
+    say(f"  Admin:      {base}/admin/   (staff login: {STAFF_USERNAME} / {STAFF_PASSWORD})")
+    say(f"  Health:     {base}/healthz   readiness: {base}/readyz")
+    say(f"  Database:   {database.scheme}://{database.hostname or ''}{database.path}")
+    say(f"  Demo data:  {summary.users} site users, {summary.notes} notes")
+    say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
+    say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
+    say(f"  Shell:      set -a; . {ENV_FILE.relative_to(ROOT)}; set +a   (then manage.py commands use the stack)")
+    say(f"  Demo token: ID token of {DEMO_USER.email} (valid 1 h), for Authorization: Bearer …")
+    say(f"{token}")
+    say("Press Ctrl-C to stop everything.")
+
+
+if __name__ == "__main__":
+    main()
