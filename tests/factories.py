@@ -49,7 +49,10 @@ def site_note(user_id: int, **columns: Any) -> int:
 
 
 def site_latin1_insert(table: str, **columns: Any) -> int:
-    """INSERT over a latin1 connection, text encoded as latin1, the way an old PHP site does."""
+    """INSERT over a latin1 connection, text encoded as latin1, the way an old PHP site does.
+
+    For the MyISAM tables: the row is committed outside the test's transaction.
+    """
     database = settings.DATABASES[settings.LEGACY_DATABASE_ALIAS]
     name = legacy_connection().settings_dict["NAME"]
     raw = MySQLdb.connect(
@@ -69,6 +72,21 @@ def site_latin1_insert(table: str, **columns: Any) -> int:
         return int(cursor.lastrowid or 0)
     finally:
         raw.close()
+
+
+def site_quirky_note(**columns: Any) -> int:
+    """A note with every quirk at once (latin1 text over a latin1 connection, a zero date, NULL
+    photo, an old updated_at, trailing spaces), written as the site writes it."""
+    values = {
+        "user_id": site_user(),
+        "headline": "Crêpes in Brittany  ",
+        "body": "First line\r\nSecond line ends in spaces   \r\n",
+        "photo_path": None,
+        "visibility": "private",
+        "created_at": "0000-00-00 00:00:00",
+        "updated_at": "2013-03-03 03:03:03",
+    } | columns
+    return site_latin1_insert("notes", **values)
 
 
 def row_hex(table: str, key_column: str, key: Any) -> dict[str, str | None]:

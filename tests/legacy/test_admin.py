@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from legacy.fields import MYSQL_ZERO_DATETIME
 from legacy.models import LegacyNote
-from tests.factories import fetch_value, row_hex, site_insert, site_latin1_insert, site_note, site_user
+from tests.factories import fetch_value, row_hex, site_insert, site_note, site_quirky_note, site_user
 
 pytestmark = pytest.mark.django_db
 
@@ -120,17 +120,8 @@ def _browser_post(note_id: int, **changes: Any) -> dict[str, Any]:
 
 
 def _quirky_site_note() -> int:
-    owner = site_user()
-    note_id = site_latin1_insert(
-        "notes",
-        user_id=owner,
-        headline="Crêpes in Brittany  ",
-        body="First line\nSecond line ends in spaces   \n",
-        photo_path=None,
-        visibility="private",
-        created_at=MYSQL_ZERO_DATETIME,
-        updated_at="2013-03-03 03:03:03",
-    )
+    # LF line endings: the browser sends the textarea back with CRLF.
+    note_id = site_quirky_note(body="First line\nSecond line ends in spaces   \n")
     site_insert("note_tags", note_id=note_id, tag="food")
     return note_id
 

@@ -18,6 +18,7 @@ from tests.factories import (
     site_insert,
     site_latin1_insert,
     site_note,
+    site_quirky_note,
     site_user,
 )
 
@@ -151,36 +152,20 @@ def test_insert_through_django_lets_mysql_set_updated_at() -> None:
     assert fetch_value("SELECT created_at <> %s FROM notes WHERE note_id = %s", [MYSQL_ZERO_DATETIME, note.pk]) == 1
 
 
-def _odd_note() -> int:
-    """A note with every quirk at once, written as the site writes it."""
-    user_id = site_user()
-    note_id = site_latin1_insert(
-        "notes",
-        user_id=user_id,
-        headline="Café at noon",
-        body="Line one\r\nLine two with trailing spaces   \r\n",
-        photo_path=None,
-        visibility="private",
-        created_at=MYSQL_ZERO_DATETIME,
-        updated_at="2012-02-03 04:05:06",
-    )
-    return note_id
-
-
 def test_saving_an_edited_note_writes_only_the_edited_column() -> None:
-    note_id = _odd_note()
+    note_id = site_quirky_note()
     before = row_hex("notes", "note_id", note_id)
 
     note = LegacyNote.objects.get(pk=note_id)
-    note.headline = "Café at one"
+    note.headline = "Crêpes in Normandy"
     with CaptureQueriesContext(legacy_connection()) as queries:
         note.save()
 
     after = row_hex("notes", "note_id", note_id)
     changed = {column for column in before if before[column] != after[column]}
     assert changed == {"headline", "updated_at"}  # MySQL bumped updated_at, as for the site's edits
-    assert fetch_value("SELECT headline FROM notes WHERE note_id = %s", [note_id]) == "Café at one"
-    assert fetch_value("SELECT updated_at > '2020-01-01' FROM notes WHERE note_id = %s", [note_id]) == 1
+    assert fetch_value("SELECT headline FROM notes WHERE note_id = %s", [note_id]) == "Crêpes in Normandy"
+    assert fetch_value("SELECT updated_at > '2013-03-03 03:03:03' FROM notes WHERE note_id = %s", [note_id]) == 1
     assert len(queries) == 1
     assert "`headline`" in queries[0]["sql"]
     assert "`updated_at`" not in queries[0]["sql"]
@@ -188,7 +173,7 @@ def test_saving_an_edited_note_writes_only_the_edited_column() -> None:
 
 
 def test_saving_an_unchanged_note_writes_nothing() -> None:
-    note_id = _odd_note()
+    note_id = site_quirky_note()
     before = row_hex("notes", "note_id", note_id)
 
     note = LegacyNote.objects.get(pk=note_id)
@@ -200,11 +185,11 @@ def test_saving_an_unchanged_note_writes_nothing() -> None:
 
 
 def test_a_deferred_column_loaded_later_is_not_written_back() -> None:
-    note_id = _odd_note()
+    note_id = site_quirky_note()
     before = row_hex("notes", "note_id", note_id)
 
     note = LegacyNote.objects.only("note_id", "headline").get(pk=note_id)
-    assert note.body.startswith("Line one")  # loads the deferred column
+    assert note.body.startswith("First line")  # loads the deferred column
     note.save()
 
     assert row_hex("notes", "note_id", note_id) == before
