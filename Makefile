@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.12 (Lambda's python3.12 runtime) when pyenv has it, else whatever python3 is.
-PYTHON ?= $(shell command -v python3.12 || ls /root/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | tail -n 1 || command -v python3)
+# Python 3.12, as on Lambda's python3.12 runtime: pyenv's if it has one, else the first python3.12
+# or python3 on PATH that really is 3.12+.
+PYTHON ?= $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V -r) python3.12 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -14,6 +16,7 @@ help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
 	@bash devstack/system-packages.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
