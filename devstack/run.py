@@ -26,7 +26,8 @@ DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/lambridge"
 SERVER_STARTUP_TIMEOUT_SECONDS = 60.0
 DEFAULT_MOTO_PORT = "5000"
 # Another shell can `set -a; . .local/devstack.env` to run manage.py commands against the stack.
-ENV_FILE = ROOT / ".local" / "devstack.env"
+# DEVSTACK_ENV_FILE puts it elsewhere (the tests do, so a developer's own file is left alone).
+DEFAULT_ENV_FILE = ROOT / ".local" / "devstack.env"
 # Printed once everything answers; tests wait for it.
 READY_LINE = "Lambridge is running."
 
@@ -87,6 +88,12 @@ def mysql_problem(url: str) -> str | None:
     return None
 
 
+def _host_and_port(url: str) -> str:
+    """Where a database URL points, without its credentials (they never reach the output)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.hostname or ''}:{parts.port or 3306}"
+
+
 def choose_database() -> str:
     """DATABASE_URL's MySQL when it answers; otherwise an SQLite file, announced loudly."""
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -104,7 +111,7 @@ def choose_database() -> str:
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     shout(
         [
-            f"NO MYSQL at {urllib.parse.urlsplit(url).netloc}: {problem}",
+            f"NO MYSQL at {_host_and_port(url)}: {problem}",
             f"FALLING BACK TO SQLITE: {sqlite_path}",
             "The site's tables are built from the models: MyISAM, latin1, zero dates and",
             "strict mode are NOT reproduced. Start MySQL/MariaDB for the real thing.",
@@ -187,13 +194,18 @@ def main() -> None:
     _environment_defaults()
     database_url = choose_database()
 
-    from devstack.moto_server import MotoServer
+    from devstack.moto_server import MotoServer, MotoServerError
 
     moto_port = int(os.environ.get("DEVSTACK_MOTO_PORT", DEFAULT_MOTO_PORT))
     web_port = int(os.environ.get("DEVSTACK_PORT", "8000"))
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server: subprocess.Popen[bytes] | None = None
-    with MotoServer(moto_port, stable_ids=True) as moto:
+    moto_server = MotoServer(moto_port, stable_ids=True)
+    try:
+        moto_server.start()
+    except MotoServerError as exc:
+        raise SystemExit(f"The AWS emulator did not start: {exc}\nSet DEVSTACK_MOTO_PORT to a free port.") from None
+    with moto_server as moto:
         try:
             os.environ["AWS_ENDPOINT_URL"] = moto.endpoint_url
             import django
@@ -227,10 +239,16 @@ def main() -> None:
     say("Stopped.")
 
 
+def env_file() -> Path:
+    """Where the stack's settings are written for other shells (relative paths: to the repo root)."""
+    return ROOT / os.environ.get("DEVSTACK_ENV_FILE", DEFAULT_ENV_FILE)
+
+
 def _write_env_file(database_url: str, aws_environment: dict[str, str]) -> None:
-    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    path = env_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"DATABASE_URL={database_url}", "DEBUG=true"] + [f"{k}={v}" for k, v in aws_environment.items()]
-    ENV_FILE.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _print_banner(base: str, database_url: str, endpoint: str, resources: Any, summary: Any, token: str) -> None:
@@ -245,7 +263,9 @@ def _print_banner(base: str, database_url: str, endpoint: str, resources: Any, s
     say(f"  Demo data:  {summary.users} site users, {summary.notes} notes")
     say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
     say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
-    say(f"  Shell:      set -a; . {ENV_FILE.relative_to(ROOT)}; set +a   (then manage.py commands use the stack)")
+    path = env_file()
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    say(f"  Shell:      set -a; . {shown}; set +a   (then manage.py commands use the stack)")
     say(f"  Demo token: ID token of {DEMO_USER.email} (valid 1 h), for Authorization: Bearer …")
     say(f"{token}")
     say("Press Ctrl-C to stop everything.")
