@@ -1,0 +1,48 @@
+"""`/api/v1/me`: the caller's own site profile (SPEC §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.services import site_user_update_display_name
+from legacy.models import LegacyUser
+from legacy.validators import validate_utf8mb3
+
+DISPLAY_NAME_MAX_LENGTH = 100
+
+
+class MeOutputSerializer(serializers.Serializer[LegacyUser]):
+    userId = serializers.IntegerField(source="user_id")
+    email = serializers.CharField()
+    username = serializers.CharField()
+    displayName = serializers.CharField(source="display_name", allow_null=True)
+    status = serializers.CharField()
+    isAdmin = serializers.BooleanField(source="is_admin")
+    # None for the site's oldest accounts, whose sign-up date is the zero date.
+    createdAt = serializers.DateTimeField(source="created_at", allow_null=True)
+
+
+class MeUpdateInputSerializer(serializers.Serializer[Any]):
+    displayName = serializers.CharField(
+        max_length=DISPLAY_NAME_MAX_LENGTH, allow_null=True, allow_blank=False, validators=[validate_utf8mb3]
+    )
+
+
+class MeApi(APIView):
+    """The signed-in caller's profile from the site's `users` table."""
+
+    def get(self, request: Request) -> Response:
+        return Response(MeOutputSerializer(request.user.site_user).data)
+
+    def patch(self, request: Request) -> Response:
+        serializer = MeUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = site_user_update_display_name(
+            user=request.user.site_user, display_name=serializer.validated_data["displayName"]
+        )
+        return Response(MeOutputSerializer(user).data)

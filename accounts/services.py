@@ -1,0 +1,129 @@
+"""Writes of the accounts room: linking Cognito users to site users, profile edits, API keys."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import API_KEY_PREFIX_LENGTH, ApiKey, CognitoIdentity, api_key_digest
+from legacy.models import LegacyUser
+
+API_KEY_BYTES = 32
+# Site usernames are at most 60 characters; a new account gets the email's local part, made unique.
+USERNAME_MAX_LENGTH = 60
+
+
+class SiteAccountUnavailable(Exception):
+    """The Cognito user's site account is suspended or deleted: the API refuses it (403)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"This account is {status} on the site.")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CognitoPerson:
+    """What the linking needs from a verified token."""
+
+    sub: str
+    email: str | None
+    email_verified: bool
+    name: str | None = None
+
+
+def _unusable_site_password() -> str:
+    # Neither bcrypt nor md5: PHP's password_verify() rejects it, so nobody signs in on the site
+    # with a password until they set one there.
+    return "!" + secrets.token_hex(16)
+
+
+def _free_username(email: str) -> str:
+    base = (email.split("@", 1)[0] or "member")[: USERNAME_MAX_LENGTH - 8]
+    candidate = base
+    while LegacyUser.objects.filter(username=candidate).exists():
+        candidate = f"{base}-{secrets.token_hex(3)}"
+    return candidate
+
+
+def _existing_link(sub: str) -> LegacyUser | None:
+    identity = CognitoIdentity.objects.filter(sub=sub).first()
+    if identity is None:
+        return None
+    return LegacyUser.objects.filter(pk=identity.site_user_id).first()
+
+
+def site_user_for_cognito(*, person: CognitoPerson) -> LegacyUser:
+    """The site user a Cognito user is, linking them on first sight.
+
+    An existing site account is linked only through an email Cognito has verified; otherwise the
+    person gets a new site account (so the PHP site knows them too). Suspended or deleted site
+    accounts raise SiteAccountUnavailable.
+    """
+    user = _existing_link(person.sub)
+    if user is None:
+        user = _link_on_first_sight(person)
+    if user.status != LegacyUser.Status.ACTIVE:
+        raise SiteAccountUnavailable(user.status)
+    return user
+
+
+def _link_on_first_sight(person: CognitoPerson) -> LegacyUser:
+    user: LegacyUser | None = None
+    linked_by = "email"
+    if person.email and person.email_verified:
+        user = LegacyUser.objects.filter(email=person.email).first()
+        if user is not None and CognitoIdentity.objects.filter(site_user_id=user.pk).exists():
+            user = None  # already someone else's: never share a site account between two logins
+    if user is None:
+        linked_by = "created"
+        email = person.email if person.email and not LegacyUser.objects.filter(email=person.email).exists() else None
+        user = LegacyUser.objects.create(
+            email=email or f"{person.sub}@users.invalid",
+            username=_free_username(email or person.sub),
+            password=_unusable_site_password(),
+            display_name=person.name,
+            status=LegacyUser.Status.ACTIVE,
+        )
+    try:
+        with transaction.atomic():
+            CognitoIdentity.objects.create(sub=person.sub, site_user_id=user.pk, linked_by=linked_by)
+    except IntegrityError:
+        # Two first requests raced; the other one linked this sub first.
+        linked = _existing_link(person.sub)
+        if linked is None:
+            raise
+        return linked
+    return user
+
+
+def site_user_update_display_name(*, user: LegacyUser, display_name: str | None) -> LegacyUser:
+    """Change a site user's display name (validated by the caller), writing only that column."""
+    user.display_name = display_name
+    user.save(update_fields=["display_name"])
+    return user
+
+
+def api_key_create(*, name: str) -> tuple[ApiKey, str]:
+    """A new API key: the saved row, and the key itself, which is shown once and never stored."""
+    key = secrets.token_urlsafe(API_KEY_BYTES)
+    api_key = ApiKey.objects.create(name=name, prefix=key[:API_KEY_PREFIX_LENGTH], digest=api_key_digest(key))
+    return api_key, key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+
+
+def api_key_is_valid(key: str | None) -> bool:
+    """Whether ``key`` is an issued, unrevoked key (always true when keys are not required)."""
+    if not settings.API_KEY_REQUIRED:
+        return True
+    if not key:
+        return False
+    return ApiKey.objects.filter(digest=api_key_digest(key), revoked_at__isnull=True).exists()

@@ -1,0 +1,84 @@
+"""Every API error as `{"error": {"code", "message", "fields"}}` (SPEC §2), never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+# Error codes clients can rely on; tests reuse these constants.
+VALIDATION_ERROR = "validation_error"
+NOT_AUTHENTICATED = "not_authenticated"
+INVALID_TOKEN = "invalid_token"  # noqa: S105 - an error code
+PERMISSION_DENIED = "permission_denied"
+NOT_FOUND = "not_found"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+PARSE_ERROR = "parse_error"
+THROTTLED = "throttled"
+SERVICE_UNAVAILABLE = "service_unavailable"
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+# DRF's own codes are kept, except these two, renamed to say what the client did wrong.
+_RENAMED_CODES = {"invalid": VALIDATION_ERROR, "authentication_failed": INVALID_TOKEN}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _field_messages(detail: Any) -> Any:
+    """A validation error's detail as {field: [messages]} (nested for nested serializers)."""
+    if isinstance(detail, dict):
+        return {name: _field_messages(value) for name, value in detail.items()}
+    if isinstance(detail, list):
+        return [str(message) for message in detail]
+    return [str(detail)]
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return VALIDATION_ERROR
+    code = exc.get_codes()
+    if not isinstance(code, str):
+        code = str(exc.default_code)
+    return _RENAMED_CODES.get(code, code)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, reshaped; database outages become 503 with Retry-After."""
+    if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        response = Response(
+            error_body(SERVICE_UNAVAILABLE, "The service is briefly unavailable; retry shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        message = "The request is not valid; see fields."
+        fields = _field_messages(exc.detail)
+    elif isinstance(exc, exceptions.ValidationError):
+        message = " ".join(_field_messages(exc.detail))
+        fields = {}
+    else:
+        message = str(exc.detail)
+        fields = {}
+    response.data = error_body(_code_for(exc), message, fields)
+    return response

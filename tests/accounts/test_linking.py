@@ -1,0 +1,83 @@
+"""A Cognito user becomes exactly one site user: by verified email, or as a new site account."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import CognitoIdentity
+from accounts.services import CognitoPerson, SiteAccountUnavailable, site_user_for_cognito
+from legacy.models import LegacyUser
+from tests.factories import fetch_value, site_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_verified_email_links_the_existing_site_account() -> None:
+    existing = site_user(email="ann@example.com", username="ann")
+
+    user = site_user_for_cognito(person=CognitoPerson(sub="sub-ann", email="ann@example.com", email_verified=True))
+
+    assert user.pk == existing
+    assert CognitoIdentity.objects.get(sub="sub-ann").site_user_id == existing
+    # Later calls find the link without looking at the email again.
+    again = site_user_for_cognito(person=CognitoPerson(sub="sub-ann", email="changed@example.com", email_verified=True))
+    assert again.pk == existing
+
+
+def test_an_unverified_email_never_links_an_existing_account() -> None:
+    existing = site_user(email="victim@example.com", username="victim")
+
+    user = site_user_for_cognito(
+        person=CognitoPerson(sub="sub-mallory", email="victim@example.com", email_verified=False)
+    )
+
+    assert user.pk != existing
+    assert user.email != "victim@example.com"
+    assert CognitoIdentity.objects.get(sub="sub-mallory").linked_by == "created"
+
+
+def test_a_new_person_gets_a_site_account_the_php_site_cannot_sign_into() -> None:
+    user = site_user_for_cognito(
+        person=CognitoPerson(sub="sub-new", email="newcomer@example.com", email_verified=True, name="Zoë")
+    )
+
+    row = LegacyUser.objects.get(pk=user.pk)
+    assert row.email == "newcomer@example.com"
+    assert row.username == "newcomer"
+    assert row.display_name == "Zoë"
+    assert row.status == LegacyUser.Status.ACTIVE
+    # Neither a bcrypt hash nor an md5 digest: password_verify() rejects every password.
+    password = fetch_value("SELECT password FROM users WHERE user_id = %s", [user.pk])
+    assert password.startswith("!")
+    assert len(password) != 32
+
+
+def test_a_username_taken_on_the_site_is_not_reused() -> None:
+    site_user(email="someone@example.org", username="sam")
+
+    user = site_user_for_cognito(person=CognitoPerson(sub="sub-sam", email="sam@example.com", email_verified=True))
+
+    assert user.username.startswith("sam-")
+
+
+def test_a_site_account_already_linked_to_another_cognito_user_is_not_shared() -> None:
+    existing = site_user(email="twin@example.com")
+    site_user_for_cognito(person=CognitoPerson(sub="sub-first", email="twin@example.com", email_verified=True))
+
+    second = site_user_for_cognito(
+        person=CognitoPerson(sub="sub-second", email="twin@example.com", email_verified=True)
+    )
+
+    assert second.pk != existing
+
+
+@pytest.mark.parametrize("status", ["suspended", "deleted"])
+def test_suspended_and_deleted_site_accounts_are_refused(status: str) -> None:
+    site_user(email=f"{status}@example.com", status=status)
+
+    with pytest.raises(SiteAccountUnavailable) as refused:
+        site_user_for_cognito(
+            person=CognitoPerson(sub=f"sub-{status}", email=f"{status}@example.com", email_verified=True)
+        )
+
+    assert refused.value.status == status
