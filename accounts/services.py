@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import API_KEY_PREFIX_LENGTH, ApiKey, CognitoIdentity, api_key_digest
+from accounts.passwords import site_password_unusable
 from legacy.models import LegacyUser
 
 API_KEY_BYTES = 32
@@ -33,12 +34,6 @@ class CognitoPerson:
     email: str | None
     email_verified: bool
     name: str | None = None
-
-
-def _unusable_site_password() -> str:
-    # Neither bcrypt nor md5: PHP's password_verify() rejects it, so nobody signs in on the site
-    # with a password until they set one there.
-    return "!" + secrets.token_hex(16)
 
 
 def _free_username(email: str) -> str:
@@ -84,7 +79,7 @@ def _link_on_first_sight(person: CognitoPerson) -> LegacyUser:
         user = LegacyUser.objects.create(
             email=email or f"{person.sub}@users.invalid",
             username=_free_username(email or person.sub),
-            password=_unusable_site_password(),
+            password=site_password_unusable(),  # the site has no password for them yet
             display_name=person.name,
             status=LegacyUser.Status.ACTIVE,
         )

@@ -68,9 +68,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    response = exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.APIException):
-        return response
+    drf_response = exception_handler(exc, context)
+    if drf_response is None or not isinstance(exc, exceptions.APIException):
+        return drf_response
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         message = "The request is not valid; see fields."
         fields = _field_messages(exc.detail)
@@ -80,5 +80,5 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         message = str(exc.detail)
         fields = {}
-    response.data = error_body(_code_for(exc), message, fields)
-    return response
+    drf_response.data = error_body(_code_for(exc), message, fields)
+    return drf_response

@@ -121,6 +121,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 
+# Staff sign into the admin with their site password (accounts/backends.py); Django's own staff
+# accounts keep working through ModelBackend.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.SitePasswordBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

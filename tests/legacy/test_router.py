@@ -74,8 +74,8 @@ def test_migrate_creates_nothing_in_a_separate_legacy_database(scratch_database:
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_the_legacy_migration_is_state_only() -> None:
-    result = run_manage("sqlmigrate", "legacy", "0001")
+def test_the_legacy_migration_is_state_only(scratch_database: Callable[[], str]) -> None:
+    result = run_manage("sqlmigrate", "legacy", "0001", DATABASE_URL=mysql_url(scratch_database()))
 
     assert result.returncode == 0, result.stderr
     statements = [line for line in result.stdout.splitlines() if line.strip() and not line.startswith("--")]

@@ -1,0 +1,191 @@
+"""Staff sign into the Django admin with their existing site password (SPEC §1: "Staff
+(`is_admin = 1`) must be able to use their existing site password").
+
+SitePasswordBackend checks the username or email and password against the site's `users` row and
+signs the person in as a Django user linked to it:
+
+- only rows with `is_admin = 1` and `status = 'active'` may sign in; the check runs again on every
+  request (get_user), so suspending or demoting someone on the site ends their admin session;
+- the linked Django user is named `site:<user_id>` (Django's username validator refuses ":", so
+  no Django-made account can take that name), has no usable Django password (only the site
+  password works), `is_staff`, and is never a superuser: its rights come from the "site admins"
+  group, which may view and edit the site's users and notes and nothing else (no deletes, no
+  Django users or groups). A Django superuser may grant more by hand;
+- an md5 password that verifies is rewritten as PHP bcrypt (`$2y$10$`), the password column only,
+  so the site keeps verifying it; no other column of `users` is written (the site owns them).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.db.models import Q
+from django.http import HttpRequest
+
+from accounts.passwords import (
+    site_password_burn_time,
+    site_password_hash,
+    site_password_needs_upgrade,
+    site_password_verify,
+)
+from legacy.models import LegacyUser
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+# Django usernames of accounts linked to site users: "site:<user_id>".
+SITE_USERNAME_PREFIX = "site:"
+SITE_ADMINS_GROUP = "site admins"
+# What a site admin may do in the Django admin: the site's tables, never a hard delete (the site
+# soft-deletes) and never Django's own users, groups or permissions.
+SITE_ADMIN_PERMISSIONS = (
+    ("legacy", "view_legacyuser"),
+    ("legacy", "change_legacyuser"),
+    ("legacy", "view_legacynote"),
+    ("legacy", "add_legacynote"),
+    ("legacy", "change_legacynote"),
+    ("legacy", "view_legacynotetag"),
+    ("legacy", "add_legacynotetag"),
+    ("legacy", "change_legacynotetag"),
+    ("legacy", "view_loginaudit"),
+)
+_SITE_USER_COLUMNS = ("user_id", "username", "email", "password", "display_name", "status", "is_admin")
+
+
+class SitePasswordBackend(ModelBackend):
+    """Authenticates site admins with their site password; permissions work as in ModelBackend."""
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        if username is None or password is None:
+            return None
+        site_user = _site_admin_find(username)
+        if site_user is None:
+            # The same bcrypt work as for a real account: timing must not tell who exists.
+            site_password_burn_time(password)
+            # DEBUG: every Django staff sign-in passes here first.
+            logger.debug("Admin sign-in with a site password refused: no active site admin by that name.")
+            return None
+        stored = site_user.password
+        if not stored.startswith("$2"):
+            site_password_burn_time(password)  # md5 is instant; keep the timing of a bcrypt check
+        if not site_password_verify(password, stored):
+            logger.info("Admin sign-in refused: wrong site password for site user %s.", site_user.user_id)
+            return None
+        if site_password_needs_upgrade(stored):
+            _site_password_upgrade(site_user, password=password, stored=stored)
+        user = _linked_user_sync(site_user)
+        if not self.user_can_authenticate(user):
+            logger.info("Admin sign-in refused: the Django account of site user %s is inactive.", site_user.user_id)
+            return None
+        logger.info("Site user %s signed into the admin with their site password.", site_user.user_id)
+        return user
+
+    async def aauthenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        # ModelBackend's own async version would check the Django password instead.
+        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> User | None:
+        """The session's user, while it is still linked to an active site admin."""
+        user = super().get_user(user_id)
+        if user is None:
+            return None
+        site_user_id = site_user_id_of(user)
+        if site_user_id is None or _site_admin_query(Q(user_id=site_user_id)).first() is None:
+            return None
+        return user
+
+    async def aget_user(self, user_id: Any) -> User | None:
+        return await sync_to_async(self.get_user)(user_id)
+
+
+def site_username(site_user_id: int) -> str:
+    """The Django username linked to a site user."""
+    return f"{SITE_USERNAME_PREFIX}{site_user_id}"
+
+
+def site_user_id_of(user: AbstractBaseUser) -> int | None:
+    """The site user a Django user is linked to, or None for Django's own accounts."""
+    name = user.get_username()
+    if not name.startswith(SITE_USERNAME_PREFIX):
+        return None
+    number = name.removeprefix(SITE_USERNAME_PREFIX)
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
+def site_admins_group() -> Group:
+    """The "site admins" group, holding at least SITE_ADMIN_PERMISSIONS (more may be added by hand)."""
+    group, _ = Group.objects.get_or_create(name=SITE_ADMINS_GROUP)
+    wanted = Q()
+    for app_label, codename in SITE_ADMIN_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    missing = Permission.objects.filter(wanted).exclude(group=group)
+    if missing.exists():
+        group.permissions.add(*missing)
+    return group
+
+
+def _site_admin_query(condition: Q) -> Any:
+    return LegacyUser.objects.filter(condition, is_admin=True, status=LegacyUser.Status.ACTIVE).only(
+        *_SITE_USER_COLUMNS
+    )
+
+
+def _site_admin_find(login: str) -> LegacyUser | None:
+    """The active site admin whose username (or else email) is ``login``.
+
+    MySQL compares them case-insensitively, as the site does. A username wins over another
+    account's email, so one login never matches two accounts.
+    """
+    login = login.strip()
+    if not login:
+        return None
+    return _site_admin_query(Q(username=login)).first() or _site_admin_query(Q(email=login)).first()
+
+
+def _site_password_upgrade(site_user: LegacyUser, *, password: str, stored: str) -> None:
+    """Rewrite an old hash as PHP bcrypt: the password column only, and only if the site has not
+    changed it since we read it (a password reset on the site wins)."""
+    upgraded = site_password_hash(password)
+    changed = LegacyUser.objects.filter(user_id=site_user.user_id, password=stored).update(password=upgraded)
+    if changed:
+        site_user.password = upgraded
+        logger.info("Site user %s: password hash upgraded to bcrypt.", site_user.user_id)
+
+
+def _linked_user_sync(site_user: LegacyUser) -> User:
+    """The Django user linked to ``site_user``, created on first sign-in, its name and email kept
+    in step with the site's row."""
+    user_model = get_user_model()
+    first_name = (site_user.display_name or site_user.username)[:150]
+    user, created = user_model.objects.get_or_create(
+        username=site_username(site_user.user_id),
+        defaults={"email": site_user.email, "first_name": first_name, "is_staff": True},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        logger.info("Created Django user %s for site admin %s.", user.get_username(), site_user.user_id)
+    else:
+        # Not the password: setting a new unusable one would sign the person out everywhere.
+        wanted = {"email": site_user.email, "first_name": first_name, "is_staff": True}
+        changed = [name for name, value in wanted.items() if getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, wanted[name])
+        if user.has_usable_password():
+            user.set_unusable_password()
+            changed.append("password")
+        if changed:
+            user.save(update_fields=changed)
+    user.groups.add(site_admins_group())
+    return user
