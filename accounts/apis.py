@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.identity import SiteCaller
 from accounts.services import site_user_update_display_name
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
@@ -33,16 +34,22 @@ class MeUpdateInputSerializer(serializers.Serializer[Any]):
     )
 
 
+def caller_site_user(request: Request) -> LegacyUser:
+    """The site user of an authenticated API request (see accounts.identity.SiteCaller)."""
+    caller = cast(SiteCaller, request.user)
+    return caller.site_user
+
+
 class MeApi(APIView):
     """The signed-in caller's profile from the site's `users` table."""
 
     def get(self, request: Request) -> Response:
-        return Response(MeOutputSerializer(request.user.site_user).data)
+        return Response(MeOutputSerializer(caller_site_user(request)).data)
 
     def patch(self, request: Request) -> Response:
         serializer = MeUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = site_user_update_display_name(
-            user=request.user.site_user, display_name=serializer.validated_data["displayName"]
+            user=caller_site_user(request), display_name=serializer.validated_data["displayName"]
         )
         return Response(MeOutputSerializer(user).data)

@@ -119,6 +119,21 @@ DATABASE_ROUTERS = ["legacy.router.LegacyRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- API ------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # Cognito first: DRF takes the 401 challenge (WWW-Authenticate) from the first class.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.identity.SiteUserAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.HasValidApiKey",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "project.api_errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
 # --- Auth, i18n, static ---------------------------------------------------------------------
 
 # Staff sign into the admin with their site password (accounts/backends.py); Django's own staff
@@ -156,6 +171,11 @@ COGNITO_USER_POOL_ID = env.str("COGNITO_USER_POOL_ID", default="")
 COGNITO_APP_CLIENT_IDS = env.list("COGNITO_APP_CLIENT_IDS", default=[])
 # Only for emulators, whose JWKS lives elsewhere than the issuer URL says.
 COGNITO_JWKS_URL = env.str("COGNITO_JWKS_URL", default="")
+# Take claims from API Gateway's Cognito authorizer as already verified; only when the function is
+# reachable solely through that gateway.
+COGNITO_TRUST_GATEWAY_AUTHORIZER = env.bool("COGNITO_TRUST_GATEWAY_AUTHORIZER", default=False)
+# Clock skew tolerated on exp/nbf/iat.
+COGNITO_TOKEN_LEEWAY_SECONDS = env.int("COGNITO_TOKEN_LEEWAY_SECONDS", default=30)
 NOTES_TABLE = env.str("NOTES_TABLE", default="Notes")
 CLOUDSEARCH_DOCUMENT_ENDPOINT = env.str("CLOUDSEARCH_DOCUMENT_ENDPOINT", default="")
 CLOUDSEARCH_SEARCH_ENDPOINT = env.str("CLOUDSEARCH_SEARCH_ENDPOINT", default="")
