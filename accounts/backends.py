@@ -27,12 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db.models import Q
 from django.http import HttpRequest
 
-from accounts.passwords import (
-    site_password_burn_time,
-    site_password_hash,
-    site_password_needs_upgrade,
-    site_password_verify,
-)
+from accounts.services import site_password_check
 from legacy.models import LegacyUser
 
 if TYPE_CHECKING:
@@ -68,20 +63,10 @@ class SitePasswordBackend(ModelBackend):
         if username is None or password is None:
             return None
         site_user = _site_admin_find(username)
-        if site_user is None:
-            # The same bcrypt work as for a real account: timing must not tell who exists.
-            site_password_burn_time(password)
+        if not site_password_check(site_user=site_user, password=password) or site_user is None:
             # DEBUG: every Django staff sign-in passes here first.
-            logger.debug("Admin sign-in with a site password refused: no active site admin by that name.")
+            logger.debug("Admin sign-in with a site password refused.")
             return None
-        stored = site_user.password
-        if not stored.startswith("$2"):
-            site_password_burn_time(password)  # md5 is instant; keep the timing of a bcrypt check
-        if not site_password_verify(password, stored):
-            logger.info("Admin sign-in refused: wrong site password for site user %s.", site_user.user_id)
-            return None
-        if site_password_needs_upgrade(stored):
-            _site_password_upgrade(site_user, password=password, stored=stored)
         user = _linked_user_sync(site_user)
         if not self.user_can_authenticate(user):
             logger.info("Admin sign-in refused: the Django account of site user %s is inactive.", site_user.user_id)
@@ -151,16 +136,6 @@ def _site_admin_find(login: str) -> LegacyUser | None:
     if not login:
         return None
     return _site_admin_query(Q(username=login)).first() or _site_admin_query(Q(email=login)).first()
-
-
-def _site_password_upgrade(site_user: LegacyUser, *, password: str, stored: str) -> None:
-    """Rewrite an old hash as PHP bcrypt: the password column only, and only if the site has not
-    changed it since we read it (a password reset on the site wins)."""
-    upgraded = site_password_hash(password)
-    changed = LegacyUser.objects.filter(user_id=site_user.user_id, password=stored).update(password=upgraded)
-    if changed:
-        site_user.password = upgraded
-        logger.info("Site user %s: password hash upgraded to bcrypt.", site_user.user_id)
 
 
 def _linked_user_sync(site_user: LegacyUser) -> User:

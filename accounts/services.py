@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -10,8 +11,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import API_KEY_PREFIX_LENGTH, ApiKey, CognitoIdentity, api_key_digest
-from accounts.passwords import site_password_unusable
-from legacy.models import LegacyUser
+from accounts.passwords import (
+    site_password_burn_time,
+    site_password_hash,
+    site_password_needs_upgrade,
+    site_password_unusable,
+    site_password_verify,
+)
+from legacy.models import BCRYPT_PREFIX, LegacyUser
+
+logger = logging.getLogger(__name__)
 
 API_KEY_BYTES = 32
 # Site usernames are at most 60 characters; a new account gets the email's local part, made unique.
@@ -93,6 +102,26 @@ def _link_on_first_sight(person: CognitoPerson) -> LegacyUser:
             raise
         return linked
     return user
+
+
+def site_password_check(*, site_user: LegacyUser | None, password: str) -> bool:
+    """Whether ``password`` is ``site_user``'s site password; an old hash is upgraded on success.
+
+    Costs one bcrypt check whatever happens (also for a missing user or an md5 hash), so timing
+    does not tell which accounts exist. The upgrade rewrites only the password column, and only
+    if the site has not changed it since it was read, so PHP keeps verifying it.
+    """
+    stored = site_user.password if site_user is not None else ""
+    if site_user is None or not stored.startswith(BCRYPT_PREFIX):
+        site_password_burn_time(password)
+    if site_user is None or not site_password_verify(password, stored):
+        return False
+    if site_password_needs_upgrade(stored):
+        upgraded = site_password_hash(password)
+        if LegacyUser.objects.filter(user_id=site_user.user_id, password=stored).update(password=upgraded):
+            site_user.password = upgraded
+            logger.info("Site user %s: password hash upgraded to bcrypt.", site_user.user_id)
+    return True
 
 
 def site_user_update_display_name(*, user: LegacyUser, display_name: str | None) -> LegacyUser:
