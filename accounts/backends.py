@@ -21,13 +21,18 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db.models import Q
 from django.http import HttpRequest
 
+from accounts.errors import CognitoUnavailableError, TokenVerificationError
 from accounts.services import site_password_check
+from accounts.tokens import CognitoClaims, verify_cognito_token
+from aws.clients import cognito_idp_client
 from legacy.models import LegacyUser
 
 if TYPE_CHECKING:
@@ -163,4 +168,95 @@ def _linked_user_sync(site_user: LegacyUser) -> User:
         if changed:
             user.save(update_fields=changed)
     user.groups.add(site_admins_group())
+    return user
+
+
+COGNITO_USERNAME_PREFIX = "cognito:"
+COGNITO_STAFF_GROUP = "staff"
+
+
+class CognitoStaffBackend(ModelBackend):
+    """Members of the Cognito group `staff` sign into the admin with their Cognito email and password.
+
+    The password is checked by Cognito itself (ADMIN_USER_PASSWORD_AUTH through the first app
+    client); the ID token it returns is verified like any API token. Cognito groups become Django
+    groups of the same names, kept in step at every sign-in; `staff` also gets the site admins'
+    permissions.
+    """
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        if not username or not password or "@" not in username:
+            return None
+        claims = _cognito_sign_in(username.strip(), password)
+        if claims is None:
+            return None
+        if COGNITO_STAFF_GROUP not in claims.groups:
+            logger.info("Admin sign-in refused: Cognito user %s is not in the staff group.", claims.sub)
+            return None
+        user = _cognito_staff_user_sync(claims)
+        if not self.user_can_authenticate(user):
+            return None
+        logger.info("Cognito user %s signed into the admin.", claims.sub)
+        return user
+
+    async def aauthenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> User | None:
+        user = super().get_user(user_id)
+        if user is None or not user.get_username().startswith(COGNITO_USERNAME_PREFIX):
+            return None
+        return user
+
+    async def aget_user(self, user_id: Any) -> User | None:
+        return await sync_to_async(self.get_user)(user_id)
+
+
+def _cognito_sign_in(email: str, password: str) -> CognitoClaims | None:
+    """Verified claims of the Cognito user, or None when Cognito refuses (or cannot be reached)."""
+    client_ids = list(settings.COGNITO_APP_CLIENT_IDS)
+    if not settings.COGNITO_USER_POOL_ID or not client_ids:
+        return None
+    cognito = cognito_idp_client()
+    try:
+        result = cognito.admin_initiate_auth(
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            ClientId=client_ids[0],
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.info("Admin sign-in through Cognito refused: %s.", exc.__class__.__name__)
+        return None
+    id_token = (result.get("AuthenticationResult") or {}).get("IdToken")
+    if not id_token:
+        logger.info("Admin sign-in through Cognito refused: a challenge (%s) is pending.", result.get("ChallengeName"))
+        return None
+    try:
+        return verify_cognito_token(id_token)
+    except (TokenVerificationError, CognitoUnavailableError) as exc:
+        logger.warning("Admin sign-in through Cognito: its ID token was refused (%s).", exc.__class__.__name__)
+        return None
+
+
+def _cognito_staff_user_sync(claims: CognitoClaims) -> User:
+    """The Django user of a Cognito staff member; its groups mirror the Cognito groups."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=f"{COGNITO_USERNAME_PREFIX}{claims.sub}", defaults={"email": claims.email or "", "is_staff": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    elif not user.is_staff or (claims.email and user.email != claims.email):
+        user.is_staff = True
+        user.email = claims.email or user.email
+        user.save(update_fields=["is_staff", "email"])
+    groups = [Group.objects.get_or_create(name=name)[0] for name in claims.groups]
+    groups.append(site_admins_group())
+    user.groups.set(groups)
     return user

@@ -136,10 +136,12 @@ REST_FRAMEWORK = {
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 
-# Staff sign into the admin with their site password (accounts/backends.py); Django's own staff
-# accounts keep working through ModelBackend.
+# Staff sign into the admin with their site password, or as members of the Cognito group
+# `staff` with their Cognito password (accounts/backends.py); Django's own staff accounts keep
+# working through ModelBackend.
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.SitePasswordBackend",
+    "accounts.backends.CognitoStaffBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
