@@ -210,8 +210,8 @@ def test_jwks_url_serves_the_key_that_signs_the_pools_tokens(aws_stack: Devstack
 
     # moto routes a bare GET by its path and cannot tell this one is Cognito's: it needs a
     # Cognito X-Amz-Target header (or a SigV4 Authorization header), unlike real Cognito.
-    request = urllib.request.Request(aws_stack.jwks_url, headers=MOTO_JWKS_HEADERS)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+    request = urllib.request.Request(aws_stack.jwks_url, headers=MOTO_JWKS_HEADERS)
+    with urllib.request.urlopen(request, timeout=5) as response:
         jwks = json.load(response)
 
     assert header["kid"] in {key["kid"] for key in jwks["keys"]}

@@ -23,7 +23,7 @@ def _accepts_connections(port: int) -> bool:
 def test_serves_on_a_free_port_and_stops_on_exit() -> None:
     with MotoServer() as server:
         assert server.endpoint_url == f"http://127.0.0.1:{server.port}"
-        with urllib.request.urlopen(server.endpoint_url + "/moto-api/", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(server.endpoint_url + "/moto-api/", timeout=5) as response:
             assert response.status == 200
         assert server.is_running
 

@@ -357,6 +357,18 @@ def test_the_demo_token_is_an_id_token_of_the_demo_user_from_the_pool(stack: Run
     assert claims["token_use"] == "id"
 
 
+def test_the_demo_token_calls_the_api_as_the_demo_site_user(stack: RunningStack) -> None:
+    request = urllib.request.Request(
+        f"{stack.base_url}/api/v1/me", headers={"Authorization": f"Bearer {stack.line_after('Demo token:')}"}
+    )
+
+    with urllib.request.urlopen(request, timeout=10) as response:
+        profile = json.loads(response.read())
+
+    assert profile["username"] == DEMO_USER.username
+    assert profile["email"] == DEMO_USER.email
+
+
 def test_the_env_file_goes_where_devstack_env_file_says_and_points_at_the_stack(stack: RunningStack) -> None:
     settings = dict(line.split("=", 1) for line in stack.env_file.read_text().splitlines())
 
