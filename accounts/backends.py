@@ -59,7 +59,19 @@ SITE_ADMIN_PERMISSIONS = (
 _SITE_USER_COLUMNS = ("user_id", "username", "email", "password", "display_name", "status", "is_admin")
 
 
-class SitePasswordBackend(ModelBackend):
+class SyncBackend(ModelBackend):
+    """ModelBackend whose async methods run ours: its own would check the Django password instead."""
+
+    async def aauthenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
+
+    async def aget_user(self, user_id: Any) -> User | None:
+        return await sync_to_async(self.get_user)(user_id)
+
+
+class SitePasswordBackend(SyncBackend):
     """Authenticates site admins with their site password; permissions work as in ModelBackend."""
 
     def authenticate(
@@ -79,12 +91,6 @@ class SitePasswordBackend(ModelBackend):
         logger.info("Site user %s signed into the admin with their site password.", site_user.user_id)
         return user
 
-    async def aauthenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
-    ) -> User | None:
-        # ModelBackend's own async version would check the Django password instead.
-        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
-
     def get_user(self, user_id: Any) -> User | None:
         """The session's user, while it is still linked to an active site admin."""
         user = super().get_user(user_id)
@@ -94,9 +100,6 @@ class SitePasswordBackend(ModelBackend):
         if site_user_id is None or _site_admin_query(Q(user_id=site_user_id)).first() is None:
             return None
         return user
-
-    async def aget_user(self, user_id: Any) -> User | None:
-        return await sync_to_async(self.get_user)(user_id)
 
 
 def site_username(site_user_id: int) -> str:
@@ -175,7 +178,7 @@ COGNITO_USERNAME_PREFIX = "cognito:"
 COGNITO_STAFF_GROUP = "staff"
 
 
-class CognitoStaffBackend(ModelBackend):
+class CognitoStaffBackend(SyncBackend):
     """Members of the Cognito group `staff` sign into the admin with their Cognito email and password.
 
     The password is checked by Cognito itself (ADMIN_USER_PASSWORD_AUTH through the first app
@@ -201,19 +204,11 @@ class CognitoStaffBackend(ModelBackend):
         logger.info("Cognito user %s signed into the admin.", claims.sub)
         return user
 
-    async def aauthenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
-    ) -> User | None:
-        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
-
     def get_user(self, user_id: Any) -> User | None:
         user = super().get_user(user_id)
         if user is None or not user.get_username().startswith(COGNITO_USERNAME_PREFIX):
             return None
         return user
-
-    async def aget_user(self, user_id: Any) -> User | None:
-        return await sync_to_async(self.get_user)(user_id)
 
 
 def _cognito_sign_in(email: str, password: str) -> CognitoClaims | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -73,18 +72,6 @@ def assert_not_leaked(response: Response, token: str) -> None:
     assert token not in everything
     if len(signature) >= 8:
         assert signature not in everything
-
-
-@pytest.fixture(autouse=True)
-def _cold_jwks_cache() -> Iterator[None]:
-    jwks.reset()
-    yield
-    jwks.reset()
-
-
-@pytest.fixture
-def tokens(aws_stack: DevstackResources) -> CognitoTokens:
-    return cognito_tokens(aws_stack, groups=[STAFF_GROUP])
 
 
 def gateway_claims(resources: DevstackResources, **overrides: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from accounts import jwks
 from accounts.backends import SITE_ADMINS_GROUP
 from aws.clients import cognito_idp_client
 from devstack.aws_resources import DevstackResources
@@ -19,9 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fresh_jwks_cache(settings: Any) -> None:
+def _fast_django_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    jwks.reset()
 
 
 def admin_login(email: str, password: str) -> Client:

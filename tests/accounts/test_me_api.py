@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from accounts import jwks
 from accounts.errors import TOKEN_ERROR_CODES
 from accounts.services import api_key_create, api_key_revoke
 from devstack.aws_resources import DevstackResources
@@ -16,11 +15,6 @@ from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import fetch_value, row_hex, site_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_jwks_cache() -> None:
-    jwks.reset()
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -40,19 +39,6 @@ from tests.accounts.cognito_helpers import (
     with_payload,
     without,
 )
-
-
-@pytest.fixture(autouse=True)
-def _cold_jwks_cache() -> Iterator[None]:
-    """Each test starts like a new process: no keys, no fetches counted."""
-    jwks.reset()
-    yield
-    jwks.reset()
-
-
-@pytest.fixture
-def tokens(aws_stack: DevstackResources) -> CognitoTokens:
-    return cognito_tokens(aws_stack, groups=[STAFF_GROUP])
 
 
 def refused(token: str) -> TokenVerificationError:
