@@ -51,13 +51,20 @@ class LegacyModel(models.Model):
 
         A row with nothing changed is not written at all, so ``updated_at`` does not move.
         """
-        if not self._state.adding and kwargs.get("update_fields") is None and hasattr(self, "_loaded_values"):
+        adding = self._state.adding
+        if not adding and kwargs.get("update_fields") is None and hasattr(self, "_loaded_values"):
             changed = self.changed_fields()
             if not changed:
                 return
             kwargs["update_fields"] = changed
         super().save(*args, **kwargs)
-        self._remember_loaded_values()
+        if adding or not hasattr(self, "_loaded_values"):
+            self._remember_loaded_values()
+        else:
+            # Only what was written is now the stored value; other edits are still pending.
+            for name in kwargs["update_fields"]:
+                attname = self._meta.get_field(name).attname
+                self._loaded_values[attname] = getattr(self, attname)
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:

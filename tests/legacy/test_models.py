@@ -184,6 +184,19 @@ def test_saving_an_unchanged_note_writes_nothing() -> None:
     assert row_hex("notes", "note_id", note_id) == before
 
 
+def test_an_edit_left_out_of_update_fields_is_written_by_the_next_save() -> None:
+    user = LegacyUser.objects.get(pk=site_user(display_name="Before", status="active"))
+    user.display_name = "After"
+    user.status = LegacyUser.Status.SUSPENDED
+
+    user.save(update_fields=["display_name"])
+    assert fetch_value("SELECT status FROM users WHERE user_id = %s", [user.pk]) == "active"
+    user.save()
+
+    assert fetch_value("SELECT status FROM users WHERE user_id = %s", [user.pk]) == "suspended"
+    assert fetch_value("SELECT display_name FROM users WHERE user_id = %s", [user.pk]) == "After"
+
+
 def test_a_deferred_column_loaded_later_is_not_written_back() -> None:
     note_id = site_quirky_note()
     before = row_hex("notes", "note_id", note_id)
