@@ -62,9 +62,10 @@ class LegacyModel(models.Model):
             self._remember_loaded_values()
         else:
             # Only what was written is now the stored value; other edits are still pending.
-            for name in kwargs["update_fields"]:
-                attname = self._meta.get_field(name).attname
-                self._loaded_values[attname] = getattr(self, attname)
+            written = set(kwargs["update_fields"])
+            for field in self._meta.concrete_fields:
+                if field.name in written or field.attname in written:
+                    self._loaded_values[field.attname] = getattr(self, field.attname)
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
