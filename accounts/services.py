@@ -76,32 +76,41 @@ def site_user_for_cognito(*, person: CognitoPerson) -> LegacyUser:
 
 
 def _link_on_first_sight(person: CognitoPerson) -> LegacyUser:
-    user: LegacyUser | None = None
-    linked_by = "email"
-    if person.email and person.email_verified:
-        user = LegacyUser.objects.filter(email=person.email).first()
-        if user is not None and CognitoIdentity.objects.filter(site_user_id=user.pk).exists():
-            user = None  # already someone else's: never share a site account between two logins
-    if user is None:
-        linked_by = "created"
-        email = person.email if person.email and not LegacyUser.objects.filter(email=person.email).exists() else None
-        user = LegacyUser.objects.create(
-            email=email or f"{person.sub}@users.invalid",
-            username=_free_username(email or person.sub),
-            password=site_password_unusable(),  # the site has no password for them yet
-            display_name=person.name,
-            status=LegacyUser.Status.ACTIVE,
-        )
+    """Link ``person`` to a site account; the account and the link commit together or not at all.
+
+    When two first requests of the same person race, the loser's new site row is rolled back with
+    its link (both tables are InnoDB) and it answers with the winner's account.
+    """
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=settings.LEGACY_DATABASE_ALIAS), transaction.atomic():
+            user, linked_by = _site_account_for(person)
             CognitoIdentity.objects.create(sub=person.sub, site_user_id=user.pk, linked_by=linked_by)
+            return user
     except IntegrityError:
-        # Two first requests raced; the other one linked this sub first.
         linked = _existing_link(person.sub)
         if linked is None:
             raise
         return linked
-    return user
+
+
+def _site_account_for(person: CognitoPerson) -> tuple[LegacyUser, str]:
+    """The site account to link: the unlinked one with this verified email, or a new one."""
+    verified_email = person.email if person.email and person.email_verified else None
+    if verified_email:
+        user = LegacyUser.objects.filter(email=verified_email).first()
+        # Already someone else's: never share a site account between two logins.
+        if user is not None and not CognitoIdentity.objects.filter(site_user_id=user.pk).exists():
+            return user, "email"
+    # Only a verified, unused email goes on the site; anything else would let a stranger claim it.
+    email = verified_email if verified_email and not LegacyUser.objects.filter(email=verified_email).exists() else None
+    user = LegacyUser.objects.create(
+        email=email or f"{person.sub}@users.invalid",
+        username=_free_username(email or person.sub),
+        password=site_password_unusable(),  # the site has no password for them yet
+        display_name=person.name,
+        status=LegacyUser.Status.ACTIVE,
+    )
+    return user, "created"
 
 
 def site_password_check(*, site_user: LegacyUser | None, password: str) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connections
 
 from accounts.models import CognitoIdentity
 from accounts.services import CognitoPerson, SiteAccountUnavailable, site_user_for_cognito
 from legacy.models import LegacyUser
-from tests.factories import fetch_value, site_user
+from tests.factories import fetch_value, legacy_connection, site_user
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +84,38 @@ def test_suspended_and_deleted_site_accounts_are_refused(status: str) -> None:
         )
 
     assert refused.value.status == status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_requests_racing_make_one_account_and_one_link() -> None:
+    person = CognitoPerson(sub="sub-racer", email="racer@example.com", email_verified=True)
+    results: list[int] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def first_request() -> None:
+        try:
+            start.wait()
+            results.append(site_user_for_cognito(person=person).pk)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    try:
+        threads = [threading.Thread(target=first_request) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert failures == []
+        assert len(results) == 2
+        assert results[0] == results[1]
+        assert fetch_value("SELECT COUNT(*) FROM users WHERE email = 'racer@example.com'") == 1
+        assert fetch_value("SELECT COUNT(*) FROM users WHERE username LIKE 'racer%%'") == 1
+        assert CognitoIdentity.objects.filter(sub="sub-racer").count() == 1
+    finally:
+        # users is not flushed after transactional tests (Django does not manage it).
+        with legacy_connection().cursor() as cursor:
+            cursor.execute("DELETE FROM users WHERE username LIKE 'racer%%'")
