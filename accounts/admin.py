@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import ApiKey, CognitoIdentity
-from accounts.services import api_key_create, api_key_revoke
+from accounts.services import api_key_issue, api_key_revoke
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -32,8 +32,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["name"])
             return
-        created, key = api_key_create(name=obj.name)
-        obj.pk, obj.prefix, obj.digest, obj.created_at = created.pk, created.prefix, created.digest, created.created_at
+        key = api_key_issue(api_key=obj)
         # The only time the key is ever shown: only its digest is stored.
         messages.warning(request, f"New API key for {obj.name}: {key} — copy it now, it is not shown again.")
 

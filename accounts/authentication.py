@@ -120,7 +120,7 @@ class CognitoAuthentication(BaseAuthentication):
         return f'Bearer error="invalid_token", error_description="{_quoted(refusal.message)}"'
 
     def _gateway_claims(self, request: Request) -> CognitoClaims | None:
-        if not getattr(settings, "COGNITO_TRUST_GATEWAY_AUTHORIZER", False):
+        if not settings.COGNITO_TRUST_GATEWAY_AUTHORIZER:
             return None
         return claims_from_gateway_authorizer(request.META.get(GATEWAY_AUTHORIZER_META_KEY))
 

@@ -30,10 +30,6 @@ class SiteCaller:
         # Throttles and logs key on pk: the site's user id.
         return int(self.site_user.pk)
 
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return self.claims.groups
-
     def __str__(self) -> str:
         return f"site user {self.site_user.pk}"
 

@@ -140,11 +140,19 @@ def site_user_update_display_name(*, user: LegacyUser, display_name: str | None)
     return user
 
 
-def api_key_create(*, name: str) -> tuple[ApiKey, str]:
-    """A new API key: the saved row, and the key itself, which is shown once and never stored."""
+def api_key_issue(*, api_key: ApiKey) -> str:
+    """Give the unsaved ``api_key`` a new key and save it; returns the key, shown once, never stored."""
     key = secrets.token_urlsafe(API_KEY_BYTES)
-    api_key = ApiKey.objects.create(name=name, prefix=key[:API_KEY_PREFIX_LENGTH], digest=api_key_digest(key))
-    return api_key, key
+    api_key.prefix = key[:API_KEY_PREFIX_LENGTH]
+    api_key.digest = api_key_digest(key)
+    api_key.save()
+    return key
+
+
+def api_key_create(*, name: str) -> tuple[ApiKey, str]:
+    """A new, saved API key named ``name``, and the key itself."""
+    api_key = ApiKey(name=name)
+    return api_key, api_key_issue(api_key=api_key)
 
 
 def api_key_revoke(*, api_key: ApiKey) -> None:

@@ -30,9 +30,6 @@ from accounts.jwks import JWKSCache, issuer_url, jwks_cache
 # Cognito ID tokens are 1-2 KB even with many groups and attributes; refuse anything past 8 KB
 # before spending a base64 decode, a JSON parse or an RSA verification on it.
 MAX_TOKEN_LENGTH: Final = 8 * 1024
-# Clock skew tolerated on exp, nbf and iat. 30 s covers Lambda hosts (NTP-synced) and Cognito
-# without letting an expired token live noticeably longer; COGNITO_TOKEN_LEEWAY_SECONDS overrides.
-DEFAULT_LEEWAY_SECONDS: Final = 30
 ALLOWED_ALGORITHM: Final = "RS256"
 ID_TOKEN: Final = "id"  # noqa: S105 (a token_use value, not a secret)
 ACCESS_TOKEN: Final = "access"  # noqa: S105
@@ -64,8 +61,8 @@ class CognitoClaims:
 
 
 def leeway_seconds() -> int:
-    """Clock skew tolerated on exp/nbf/iat (COGNITO_TOKEN_LEEWAY_SECONDS, default 30)."""
-    return int(getattr(settings, "COGNITO_TOKEN_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS))
+    """Clock skew tolerated on exp/nbf/iat (COGNITO_TOKEN_LEEWAY_SECONDS, default 30 s in settings)."""
+    return int(settings.COGNITO_TOKEN_LEEWAY_SECONDS)
 
 
 def app_client_ids() -> frozenset[str]:

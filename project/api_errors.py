@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,7 +56,7 @@ def _code_for(exc: exceptions.APIException) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped; database outages become 503 with Retry-After."""
-    if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
+    if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         response = Response(
             error_body(SERVICE_UNAVAILABLE, "The service is briefly unavailable; retry shortly."),
@@ -64,6 +64,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
+    # DRF converts these two as well, but the reshaping below needs the APIException.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -176,7 +176,8 @@ COGNITO_JWKS_URL = env.str("COGNITO_JWKS_URL", default="")
 # Take claims from API Gateway's Cognito authorizer as already verified; only when the function is
 # reachable solely through that gateway.
 COGNITO_TRUST_GATEWAY_AUTHORIZER = env.bool("COGNITO_TRUST_GATEWAY_AUTHORIZER", default=False)
-# Clock skew tolerated on exp/nbf/iat.
+# Clock skew tolerated on exp/nbf/iat: covers NTP-synced Lambda hosts without letting an expired
+# token live noticeably longer.
 COGNITO_TOKEN_LEEWAY_SECONDS = env.int("COGNITO_TOKEN_LEEWAY_SECONDS", default=30)
 NOTES_TABLE = env.str("NOTES_TABLE", default="Notes")
 CLOUDSEARCH_DOCUMENT_ENDPOINT = env.str("CLOUDSEARCH_DOCUMENT_ENDPOINT", default="")
