@@ -17,6 +17,8 @@ from functools import cache
 
 import bcrypt
 
+from legacy.models import MD5_HEX_PATTERN
+
 # PHP's default bcrypt cost (PASSWORD_DEFAULT up to PHP 8.3); the site's hashes use it.
 SITE_BCRYPT_COST = 10
 # What PHP writes; bcrypt's "$2b$" is the same algorithm under another name.
@@ -32,7 +34,7 @@ UNUSABLE_SITE_PASSWORD_PREFIX = "!"  # noqa: S105 - a marker, not a password
 
 # "$2a$"/"$2b$"/"$2y$", a two-digit cost, then 22 characters of salt and 31 of hash.
 _BCRYPT_PATTERN = re.compile(r"\$2([aby])\$([0-9]{2})\$[./A-Za-z0-9]{53}")
-_MD5_HEX_PATTERN = re.compile(r"[0-9a-fA-F]{32}")
+_MD5_HEX_PATTERN = re.compile(MD5_HEX_PATTERN)
 
 
 def site_password_verify(password: str, stored: str) -> bool:

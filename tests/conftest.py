@@ -103,10 +103,17 @@ def scratch_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], st
     server.close()
 
 
+def run_sql(database: str, *statements: str) -> None:
+    """Run ``statements`` in ``database`` on the test server, outside any test transaction."""
+    server = mysql_server_connection(database)
+    try:
+        cursor = server.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+    finally:
+        server.close()
+
+
 def load_site_schema(database: str) -> None:
     """The site's tables in ``database``, from the same SQL file the test database uses."""
-    server = mysql_server_connection(database)
-    cursor = server.cursor()
-    for statement in schema_statements():
-        cursor.execute(statement)
-    server.close()
+    run_sql(database, *schema_statements())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import load_site_schema, mysql_server_connection, mysql_url
+from tests.conftest import load_site_schema, mysql_url, run_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,10 +45,11 @@ def test_passes_on_the_site_schema() -> None:
 def test_reports_a_changed_type_and_a_missing_column_and_fails(scratch_database: Callable[[], str]) -> None:
     database = scratch_database()
     load_site_schema(database)
-    server = mysql_server_connection(database)
-    server.cursor().execute("ALTER TABLE notes MODIFY headline VARCHAR(100) NOT NULL, DROP COLUMN photo_path")
-    server.cursor().execute("ALTER TABLE users MODIFY display_name VARCHAR(100) CHARACTER SET latin1 NULL")
-    server.close()
+    run_sql(
+        database,
+        "ALTER TABLE notes MODIFY headline VARCHAR(100) NOT NULL, DROP COLUMN photo_path",
+        "ALTER TABLE users MODIFY display_name VARCHAR(100) CHARACTER SET latin1 NULL",
+    )
 
     result = run_manage("legacy_check", LEGACY_DATABASE_URL=mysql_url(database))
 
@@ -67,13 +68,13 @@ def test_reports_missing_tables_keys_and_columns_that_would_break_inserts(
 ) -> None:
     database = scratch_database()
     load_site_schema(database)
-    server = mysql_server_connection(database)
-    cursor = server.cursor()
-    cursor.execute("DROP TABLE login_audit")
-    cursor.execute("ALTER TABLE note_tags DROP PRIMARY KEY")
-    cursor.execute("ALTER TABLE users ADD COLUMN phone VARCHAR(20) NOT NULL")
-    cursor.execute("ALTER TABLE notes ADD COLUMN mood VARCHAR(20) NULL")
-    server.close()
+    run_sql(
+        database,
+        "DROP TABLE login_audit",
+        "ALTER TABLE note_tags DROP PRIMARY KEY",
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20) NOT NULL",
+        "ALTER TABLE notes ADD COLUMN mood VARCHAR(20) NULL",
+    )
 
     result = run_manage("legacy_check", LEGACY_DATABASE_URL=mysql_url(database))
 

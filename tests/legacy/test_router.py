@@ -9,7 +9,7 @@ from django.apps import apps
 from django.test import override_settings
 
 from legacy.router import LegacyRouter
-from tests.conftest import load_site_schema, mysql_server_connection, mysql_url
+from tests.conftest import load_site_schema, mysql_server_connection, mysql_url, run_sql
 from tests.legacy.test_legacy_check import run_manage
 
 LEGACY_TABLES = ("users", "notes", "note_tags", "login_audit")
@@ -32,13 +32,13 @@ def _snapshot(database: str) -> dict[str, tuple[str, int]]:
 
 
 def _fill_like_the_site(database: str) -> None:
-    server = mysql_server_connection(database)
-    cursor = server.cursor()
-    cursor.execute("INSERT INTO users (email, username, password, created_at) VALUES ('a@example.com', 'a', 'x', 0)")
-    cursor.execute("INSERT INTO notes (user_id, headline, body) VALUES (1, 'Crème', 'body')")
-    cursor.execute("INSERT INTO note_tags VALUES (1, 'food')")
-    cursor.execute("INSERT INTO login_audit VALUES (1, '::1', NOW())")
-    server.close()
+    run_sql(
+        database,
+        "INSERT INTO users (email, username, password, created_at) VALUES ('a@example.com', 'a', 'x', 0)",
+        "INSERT INTO notes (user_id, headline, body) VALUES (1, 'Crème', 'body')",
+        "INSERT INTO note_tags VALUES (1, 'food')",
+        "INSERT INTO login_audit VALUES (1, '::1', NOW())",
+    )
 
 
 def test_migrate_leaves_the_legacy_tables_byte_identical(scratch_database: Callable[[], str]) -> None:
