@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any, Final
@@ -224,3 +225,38 @@ def local_environment(resources: DevstackResources) -> dict[str, str]:
         if not os.environ.get(variable):
             environment[variable] = "testing"
     return environment
+
+
+def cognito_user_signed_in(
+    resources: DevstackResources,
+    *,
+    email: str,
+    password: str,
+    email_verified: bool = True,
+    attributes: dict[str, str] | None = None,
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    """A confirmed user of the stack's pool (created if missing, password set), signed in.
+
+    Returns Cognito's AuthenticationResult (IdToken, AccessToken, RefreshToken), as a mobile app
+    gets it; for `make run`'s demo token and the tests.
+    """
+    cognito = cognito_idp_client()
+    user_attributes = {"email": email, "email_verified": "true" if email_verified else "false", **(attributes or {})}
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(
+            UserPoolId=resources.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": name, "Value": value} for name, value in user_attributes.items()],
+            MessageAction="SUPPRESS",
+        )
+    cognito.admin_set_user_password(
+        UserPoolId=resources.user_pool_id, Username=email, Password=password, Permanent=True
+    )
+    result: dict[str, Any] = cognito.admin_initiate_auth(
+        UserPoolId=resources.user_pool_id,
+        ClientId=client_id or resources.app_client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )["AuthenticationResult"]
+    return result

@@ -143,30 +143,11 @@ def prepare_database() -> Any:
 
 def demo_bearer_token(resources: Any) -> str:
     """An ID token of the demo site user, from the emulated Cognito pool (valid for an hour)."""
-    from aws.clients import cognito_idp_client
+    from devstack.aws_resources import cognito_user_signed_in
     from devstack.demo_data import DEMO_USER
 
-    cognito = cognito_idp_client()
-    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
-        cognito.admin_create_user(
-            UserPoolId=resources.user_pool_id,
-            Username=DEMO_USER.email,
-            UserAttributes=[
-                {"Name": "email", "Value": DEMO_USER.email},
-                {"Name": "email_verified", "Value": "true"},
-            ],
-            MessageAction="SUPPRESS",
-        )
-    cognito.admin_set_user_password(
-        UserPoolId=resources.user_pool_id, Username=DEMO_USER.email, Password=DEMO_COGNITO_PASSWORD, Permanent=True
-    )
-    result = cognito.admin_initiate_auth(
-        UserPoolId=resources.user_pool_id,
-        ClientId=resources.app_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": DEMO_USER.email, "PASSWORD": DEMO_COGNITO_PASSWORD},
-    )
-    return str(result["AuthenticationResult"]["IdToken"])
+    result = cognito_user_signed_in(resources, email=DEMO_USER.email, password=DEMO_COGNITO_PASSWORD)
+    return str(result["IdToken"])
 
 
 def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:

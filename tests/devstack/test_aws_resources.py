@@ -19,6 +19,7 @@ from devstack.aws_resources import (
     STAFF_GROUP,
     USER_POOL_NAME,
     DevstackResources,
+    cognito_user_signed_in,
     ensure_resources,
     local_environment,
 )
@@ -95,28 +96,9 @@ def test_user_pool_has_the_mobile_client_and_the_staff_group(aws_stack: Devstack
 
 
 def test_a_user_with_a_permanent_password_signs_in_and_gets_an_id_token(aws_stack: DevstackResources) -> None:
-    cognito = cognito_idp_client()
-    email = _unique_email()
-    cognito.admin_create_user(
-        UserPoolId=aws_stack.user_pool_id,
-        Username=email,
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "email_verified", "Value": "true"},
-            {"Name": LEGACY_USER_ID_ATTRIBUTE, "Value": "42"},
-        ],
-        MessageAction="SUPPRESS",
+    result = cognito_user_signed_in(
+        aws_stack, email=_unique_email(), password=PASSWORD, attributes={LEGACY_USER_ID_ATTRIBUTE: "42"}
     )
-    cognito.admin_set_user_password(
-        UserPoolId=aws_stack.user_pool_id, Username=email, Password=PASSWORD, Permanent=True
-    )
-
-    result = cognito.admin_initiate_auth(
-        UserPoolId=aws_stack.user_pool_id,
-        ClientId=aws_stack.app_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )["AuthenticationResult"]
 
     assert result["IdToken"].count(".") == 2
     assert result["AccessToken"]
@@ -188,23 +170,8 @@ def test_local_environment_points_a_process_at_the_resources(
 
 
 def test_jwks_url_serves_the_key_that_signs_the_pools_tokens(aws_stack: DevstackResources) -> None:
-    cognito = cognito_idp_client()
     email = _unique_email()
-    cognito.admin_create_user(
-        UserPoolId=aws_stack.user_pool_id,
-        Username=email,
-        UserAttributes=[{"Name": "email", "Value": email}],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=aws_stack.user_pool_id, Username=email, Password=PASSWORD, Permanent=True
-    )
-    id_token = cognito.admin_initiate_auth(
-        UserPoolId=aws_stack.user_pool_id,
-        ClientId=aws_stack.app_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )["AuthenticationResult"]["IdToken"]
+    id_token = cognito_user_signed_in(aws_stack, email=email, password=PASSWORD)["IdToken"]
     header = json.loads(base64.urlsafe_b64decode(id_token.split(".")[0] + "=="))
     claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
 
