@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The same default as project/settings.py; needed here before settings may be loaded.
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/lambridge"
 SERVER_STARTUP_TIMEOUT_SECONDS = 60.0
 DEFAULT_MOTO_PORT = "5000"
@@ -64,7 +65,7 @@ def _environment_defaults() -> None:
     os.environ.setdefault("AWS_REGION", "us-east-1")
 
 
-def mysql_problem(url: str) -> str | None:
+def ensure_mysql_database(url: str) -> str | None:
     """Connect to the MySQL server of ``url`` and create its database if needed; why not, or None."""
     import MySQLdb
 
@@ -99,11 +100,11 @@ def choose_database() -> str:
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     if not url.startswith("mysql"):
         return url
-    problem = mysql_problem(url)
+    problem = ensure_mysql_database(url)
     if problem is None:
         legacy_url = os.environ.get("LEGACY_DATABASE_URL")
         if legacy_url:
-            legacy_problem = mysql_problem(legacy_url)
+            legacy_problem = ensure_mysql_database(legacy_url)
             if legacy_problem:
                 raise SystemExit(f"LEGACY_DATABASE_URL does not answer: {legacy_problem}")
         return url

@@ -56,7 +56,7 @@ def normalize_type(column_type: str) -> str:
     return _INTEGER_DISPLAY_WIDTH.sub(r"\1", " ".join(words)).strip()
 
 
-def _expected_charset(model_field: models.Field, connection: BaseDatabaseWrapper) -> str | None:
+def _expected_charset(model_field: models.Field) -> str | None:
     if not isinstance(model_field, models.CharField | models.TextField):
         return None
     return getattr(model_field, "db_charset", LATIN1)
@@ -76,7 +76,7 @@ def expected_table(model: type[models.Model], connection: BaseDatabaseWrapper) -
             name=model_field.column,
             type=normalize_type(db_type),
             nullable=getattr(model_field, "db_null", model_field.null),
-            charset=_expected_charset(model_field, connection),
+            charset=_expected_charset(model_field),
         )
     primary_key = getattr(model, "DB_PRIMARY_KEY", None)
     if primary_key is None:
