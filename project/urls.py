@@ -16,4 +16,5 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.urls")),
+    path("api/v1/", include("notes.urls")),
 ]
