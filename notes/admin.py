@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from legacy.admin import LegacyModelAdmin, LegacyModelForm, zero_date_display
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
-from notes.services import note_tags_set, tags_parse
+from notes.services import note_staff_save, notes_set_deleted, tags_parse
 
 POPULAR_TAGS_IN_FILTER = 30
 
@@ -96,10 +96,13 @@ class LegacyNoteAdmin(LegacyModelAdmin):
         # The site soft-deletes (deleted = 1); a removed row would vanish from its history too.
         return False
 
+    def save_model(self, request: HttpRequest, obj: LegacyNote, form: Any, change: bool) -> None:
+        tags = form.cleaned_data["tags"] if "tags" in form.changed_data or not change else None
+        note_staff_save(note=obj, tags=tags)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        if "tags" in form.changed_data:
-            note_tags_set(note=form.instance, tags=form.cleaned_data["tags"])
+        # Tags were saved with the note (save_model); the note has no other relations to save.
+        pass
 
     @admin.display(description="owner", ordering="user__username")
     def owner(self, note: LegacyNote) -> str:
@@ -120,10 +123,10 @@ class LegacyNoteAdmin(LegacyModelAdmin):
 
     @admin.action(description="Delete the selected notes (soft: the site hides them)")
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[LegacyNote]) -> None:
-        changed = queryset.filter(deleted=False).update(deleted=True)
+        changed = notes_set_deleted(notes=queryset.filter(deleted=False), deleted=True)
         self.message_user(request, f"{changed} note(s) deleted.", messages.SUCCESS)
 
     @admin.action(description="Restore the selected notes")
     def restore(self, request: HttpRequest, queryset: QuerySet[LegacyNote]) -> None:
-        changed = queryset.filter(deleted=True).update(deleted=False)
+        changed = notes_set_deleted(notes=queryset.filter(deleted=True), deleted=False)
         self.message_user(request, f"{changed} note(s) restored.", messages.SUCCESS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from notes.apis import ReferenceCreateNoteApi
 from project import health
 
 admin.site.site_header = "Lambridge"
@@ -17,4 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("notes.urls")),
+    # The reference architecture's route, for apps built against it.
+    path("notes", ReferenceCreateNoteApi.as_view(), name="reference-create-note"),
 ]

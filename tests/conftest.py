@@ -10,7 +10,11 @@ from typing import Any
 import MySQLdb
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connections
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import SettingsWrapper
 
 from legacy.schema import create_legacy_tables, schema_statements
 
@@ -117,3 +121,18 @@ def run_sql(database: str, *statements: str) -> None:
 def load_site_schema(database: str) -> None:
     """The site's tables in ``database``, from the same SQL file the test database uses."""
     run_sql(database, *schema_statements())
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def staff_client(db: None, settings: SettingsWrapper) -> Client:
+    """A browser signed into the admin as a Django superuser."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+    User.objects.create_user("staff", "staff@example.com", STAFF_PASSWORD, is_staff=True, is_superuser=True)
+    client = Client()
+    response = client.post(reverse("admin:login"), {"username": "staff", "password": STAFF_PASSWORD, "next": "/admin/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    return client

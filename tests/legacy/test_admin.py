@@ -11,26 +11,10 @@ from django.urls import reverse
 
 from legacy.fields import MYSQL_ZERO_DATETIME
 from legacy.models import LegacyNote
+from tests.conftest import STAFF_PASSWORD
 from tests.factories import fetch_value, row_hex, site_insert, site_note, site_quirky_note, site_user
 
 pytestmark = pytest.mark.django_db
-
-STAFF_PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def staff_client() -> Client:
-    User.objects.create_user("staff", "staff@example.com", STAFF_PASSWORD, is_staff=True, is_superuser=True)
-    client = Client()
-    response = client.post(reverse("admin:login"), {"username": "staff", "password": STAFF_PASSWORD, "next": "/admin/"})
-    assert response.status_code == 302
-    assert response["Location"] == "/admin/"
-    return client
 
 
 def test_the_admin_needs_a_staff_login() -> None:

@@ -1,0 +1,408 @@
+"""The v1 notes API (SPEC §2): list, create, detail, update, delete, offline sync, and the
+reference `POST /notes`. Views translate HTTP; reads are notes/selectors.py, writes notes/services.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, cast
+
+from django.core import signing
+from django.urls import reverse
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.apis import caller_site_user
+from legacy.models import LegacyNote
+from legacy.validators import validate_latin1
+from notes.selectors import (
+    NOTE_LIST_SCOPES,
+    SYNC_START,
+    NoteListFilters,
+    NoteView,
+    SyncPosition,
+    note_changes,
+    note_get_owned,
+    note_get_visible,
+    note_list,
+)
+from notes.services import (
+    UNSET,
+    NoteIdTaken,
+    NoteVersionMismatch,
+    note_create,
+    note_soft_delete,
+    note_update,
+    tags_clean,
+)
+from project.api_errors import error_body
+from uploads.services import UploadNotAttachable, media_url, upload_check_attachable
+
+# Error codes of the notes API (besides the shared ones in project/api_errors.py).
+NOTE_ID_CONFLICT = "note_id_conflict"
+PRECONDITION_FAILED = "precondition_failed"
+INVALID_CURSOR = "invalid_cursor"
+INVALID_IF_MATCH = "invalid_if_match"
+
+HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
+TEXT_MAX_LENGTH = 65_535  # a latin1 TEXT column: one byte per character
+TAGS_MAX_COUNT = 50
+PHOTO_KEY_MAX_LENGTH = 512
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+SYNC_PAGE_SIZE_DEFAULT = 100
+SYNC_PAGE_SIZE_MAX = 500
+_CURSOR_SALT = "notes.cursor"
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class OwnerOutputSerializer(serializers.Serializer[Any]):
+    userId = serializers.IntegerField()
+    displayName = serializers.CharField(allow_null=True)
+
+
+class NoteOutputSerializer(serializers.Serializer[NoteView]):
+    """A note as every endpoint shows it."""
+
+    noteId = serializers.UUIDField(source="mobile.uuid")
+    headline = serializers.CharField(source="note.headline")
+    text = serializers.CharField(source="note.body")
+    s3Url = serializers.SerializerMethodField()
+    photoKey = serializers.SerializerMethodField()
+    visibility = serializers.ChoiceField(source="note.visibility", choices=LegacyNote.Visibility.choices)
+    tags = serializers.ListField(child=serializers.CharField())
+    owner = serializers.SerializerMethodField()
+    # None for the site's oldest notes, whose creation date is the zero date.
+    createdAt = serializers.DateTimeField(source="note.created_at", allow_null=True)
+    updatedAt = serializers.DateTimeField(source="note.updated_at", allow_null=True)
+    version = serializers.IntegerField(source="mobile.version")
+
+    def get_s3Url(self, view: NoteView) -> str | None:
+        if not view.mobile.photo_key:
+            return None
+        return media_url(key=view.mobile.photo_key, private=view.is_private)
+
+    def get_photoKey(self, view: NoteView) -> str | None:
+        return view.mobile.photo_key or None
+
+    def get_owner(self, view: NoteView) -> dict[str, Any]:
+        owner = view.owner
+        return {"userId": view.note.user_id, "displayName": owner.display_name if owner else None}
+
+
+def _notes_data(views: list[NoteView]) -> Any:
+    return NoteOutputSerializer(cast(Any, views), many=True).data
+
+
+def _etag(view: NoteView) -> str:
+    return f'"{view.mobile.version}"'
+
+
+def _note_response(view: NoteView, *, status_code: int = status.HTTP_200_OK) -> Response:
+    response = Response(NoteOutputSerializer(view).data, status=status_code)
+    response["ETag"] = _etag(view)
+    return response
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class NoteFieldsInputSerializer(serializers.Serializer[Any]):
+    """What a client may write on a note; every text must fit the site's latin1 columns."""
+
+    headline = serializers.CharField(max_length=HEADLINE_MAX_LENGTH, allow_blank=True, validators=[validate_latin1])
+    text = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False, validators=[validate_latin1]
+    )
+    visibility = serializers.ChoiceField(choices=LegacyNote.Visibility.choices, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64, allow_blank=False), max_length=TAGS_MAX_COUNT, required=False
+    )
+    photoKey = serializers.CharField(max_length=PHOTO_KEY_MAX_LENGTH, allow_null=True, required=False)
+
+    def validate_tags(self, tags: list[str]) -> list[str]:
+        try:
+            return tags_clean(tags)
+        except Exception as exc:  # django ValidationError → DRF's, with its message
+            raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])) from None
+
+
+class NoteCreateInputSerializer(NoteFieldsInputSerializer):
+    noteId = serializers.UUIDField(
+        required=False, help_text="A UUID chosen by the app (offline creation); the server picks one if absent."
+    )
+
+
+def _attachable_photo(request: Request, photo_key: str | None) -> str:
+    """The photo key to store ("" for none), once it is known to be the caller's upload."""
+    if not photo_key:
+        return ""
+    try:
+        upload_check_attachable(user_id=caller_site_user(request).user_id, key=photo_key)
+    except UploadNotAttachable as exc:
+        raise serializers.ValidationError({"photoKey": [str(exc)]}) from None
+    return photo_key
+
+
+def _note_id_conflict(exc: NoteIdTaken) -> Response:
+    return Response(error_body(NOTE_ID_CONFLICT, str(exc)), status=status.HTTP_409_CONFLICT)
+
+
+def _version_mismatch(exc: NoteVersionMismatch) -> Response:
+    response = Response(
+        error_body(
+            PRECONDITION_FAILED,
+            f"The note changed since you read it: it is at version {exc.current.mobile.version}. "
+            "Fetch it again, then retry with the new version in If-Match.",
+        ),
+        status=status.HTTP_412_PRECONDITION_FAILED,
+    )
+    response["ETag"] = _etag(exc.current)
+    return response
+
+
+def _if_match_version(request: Request) -> int | None:
+    """The version named by If-Match (`"3"`, `3` or `W/"3"`); None when absent or `*`."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise exceptions.ValidationError(
+            {"If-Match": ['If-Match must name one version, as sent in ETag, e.g. "3".']}, code=INVALID_IF_MATCH
+        )
+    return int(value)
+
+
+# --- Cursors --------------------------------------------------------------------------------
+
+
+def _cursor_dumps(payload: dict[str, Any]) -> str:
+    return signing.dumps(payload, salt=_CURSOR_SALT, compress=True)
+
+
+def _cursor_loads(cursor: str, kind: str) -> dict[str, Any]:
+    try:
+        payload = signing.loads(cursor, salt=_CURSOR_SALT)
+    except signing.BadSignature:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("k") != kind:
+        raise exceptions.ValidationError(
+            {"cursor": ["This cursor is not valid here; start again without one."]}, code=INVALID_CURSOR
+        )
+    return payload
+
+
+def _sync_cursor(position: SyncPosition) -> str:
+    return _cursor_dumps(
+        {
+            "k": "sync",
+            "t": position.updated_at.isoformat(),
+            "id": position.note_id,
+            "s": position.started.isoformat() if position.started else None,
+        }
+    )
+
+
+def _sync_position(cursor: str) -> SyncPosition:
+    payload = _cursor_loads(cursor, "sync")
+    try:
+        return SyncPosition(
+            updated_at=datetime.fromisoformat(payload["t"]),
+            note_id=int(payload["id"]),
+            started=datetime.fromisoformat(payload["s"]) if payload.get("s") else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        raise exceptions.ValidationError({"since": ["This cursor is not valid."]}, code=INVALID_CURSOR) from None
+
+
+# --- Endpoints ------------------------------------------------------------------------------
+
+
+class NoteListQuerySerializer(serializers.Serializer[Any]):
+    scope = serializers.ChoiceField(choices=NOTE_LIST_SCOPES, default="own")
+    tag = serializers.CharField(max_length=64, required=False)
+    visibility = serializers.ChoiceField(choices=LegacyNote.Visibility.choices, required=False)
+    updatedSince = serializers.DateTimeField(required=False)
+    pageSize = serializers.IntegerField(min_value=1, max_value=PAGE_SIZE_MAX, default=PAGE_SIZE_DEFAULT)
+    cursor = serializers.CharField(required=False)
+
+
+class NoteListCreateApi(APIView):
+    """`GET /api/v1/notes/` (the caller's notes, or everyone's public ones) and `POST` (create)."""
+
+    def get(self, request: Request) -> Response:
+        query = NoteListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        before = int(_cursor_loads(params["cursor"], "list")["before"]) if params.get("cursor") else None
+        filters = NoteListFilters(
+            scope=params["scope"],
+            tag=params.get("tag"),
+            visibility=params.get("visibility"),
+            updated_since=params.get("updatedSince"),
+        )
+        page_size = params["pageSize"]
+        views = note_list(
+            user_id=caller_site_user(request).user_id, filters=filters, before_note_id=before, limit=page_size + 1
+        )
+        has_more = len(views) > page_size
+        views = views[:page_size]
+        next_cursor = _cursor_dumps({"k": "list", "before": views[-1].note.note_id}) if has_more else None
+        return Response({"results": _notes_data(views), "nextCursor": next_cursor})
+
+    def post(self, request: Request) -> Response:
+        serializer = NoteCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        photo_key = _attachable_photo(request, data.get("photoKey"))
+        try:
+            result = note_create(
+                owner=caller_site_user(request),
+                note_uuid=data.get("noteId"),
+                headline=data["headline"],
+                text=data["text"],
+                visibility=data.get("visibility", LegacyNote.Visibility.PRIVATE),
+                tags=data.get("tags", []),
+                photo_key=photo_key,
+            )
+        except NoteIdTaken as exc:
+            return _note_id_conflict(exc)
+        response = _note_response(
+            result.view, status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
+        response["Location"] = reverse("note-detail", args=[result.view.mobile.uuid])
+        return response
+
+
+class NoteDetailApi(APIView):
+    """`GET`, `PATCH`, `PUT`, `DELETE /api/v1/notes/{noteId}`: anything not theirs to see is 404."""
+
+    def _visible(self, request: Request, note_id: uuid.UUID) -> NoteView:
+        view = note_get_visible(user_id=caller_site_user(request).user_id, note_uuid=note_id)
+        if view is None:
+            raise exceptions.NotFound("No note with this noteId.")
+        return view
+
+    def _owned(self, request: Request, note_id: uuid.UUID) -> NoteView:
+        view = note_get_owned(user_id=caller_site_user(request).user_id, note_uuid=note_id)
+        if view is None:
+            raise exceptions.NotFound("No note with this noteId.")
+        return view
+
+    def get(self, request: Request, note_id: uuid.UUID) -> Response:
+        view = self._visible(request, note_id)
+        if request.headers.get("If-None-Match") == _etag(view):
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
+            not_modified["ETag"] = _etag(view)
+            return not_modified
+        return _note_response(view)
+
+    def patch(self, request: Request, note_id: uuid.UUID) -> Response:
+        return self._update(request, note_id, partial=True)
+
+    def put(self, request: Request, note_id: uuid.UUID) -> Response:
+        return self._update(request, note_id, partial=False)
+
+    def _update(self, request: Request, note_id: uuid.UUID, *, partial: bool) -> Response:
+        view = self._owned(request, note_id)
+        expected_version = _if_match_version(request)
+        serializer = NoteFieldsInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if partial:
+            changes: dict[str, Any] = {
+                "headline": data.get("headline", UNSET),
+                "text": data.get("text", UNSET),
+                "visibility": data.get("visibility", UNSET),
+                "tags": data.get("tags", UNSET),
+            }
+        else:
+            # PUT replaces the note: what is left out goes back to its default.
+            changes = {
+                "headline": data["headline"],
+                "text": data["text"],
+                "visibility": data.get("visibility", LegacyNote.Visibility.PRIVATE),
+                "tags": data.get("tags", []),
+            }
+        if "photoKey" in data or not partial:
+            photo_key = data.get("photoKey") or ""
+            if photo_key and photo_key != view.mobile.photo_key:
+                photo_key = _attachable_photo(request, photo_key)
+            changes["photo_key"] = photo_key
+        try:
+            updated = note_update(view=view, expected_version=expected_version, **changes)
+        except NoteVersionMismatch as exc:
+            return _version_mismatch(exc)
+        return _note_response(updated)
+
+    def delete(self, request: Request, note_id: uuid.UUID) -> Response:
+        view = self._owned(request, note_id)
+        try:
+            note_soft_delete(view=view, expected_version=_if_match_version(request))
+        except NoteVersionMismatch as exc:
+            return _version_mismatch(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NoteChangesQuerySerializer(serializers.Serializer[Any]):
+    since = serializers.CharField(required=False, help_text="nextCursor of the previous call; absent: from the start.")
+    pageSize = serializers.IntegerField(min_value=1, max_value=SYNC_PAGE_SIZE_MAX, default=SYNC_PAGE_SIZE_DEFAULT)
+
+
+class NoteChangesApi(APIView):
+    """`GET /api/v1/notes/changes?since=<cursor>`: offline sync of the caller's own notes.
+
+    Apply `notes` (upsert by noteId) and `deleted` (remove by noteId), keep `nextCursor`, and call
+    again at once while `hasMore`. A note may come again in a later call; apply it again.
+    """
+
+    def get(self, request: Request) -> Response:
+        query = NoteChangesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        since = _sync_position(query.validated_data["since"]) if query.validated_data.get("since") else SYNC_START
+        page = note_changes(
+            user_id=caller_site_user(request).user_id, since=since, limit=query.validated_data["pageSize"]
+        )
+        return Response(
+            {
+                "notes": _notes_data(page.changed),
+                "deleted": [str(note_uuid) for note_uuid in page.deleted],
+                "nextCursor": _sync_cursor(page.next_position),
+                "hasMore": page.has_more,
+            }
+        )
+
+
+class CreateNoteRequestSerializer(serializers.Serializer[Any]):
+    """The reference architecture's `CreateNoteRequest`."""
+
+    noteId = serializers.UUIDField()
+    headline = serializers.CharField(max_length=HEADLINE_MAX_LENGTH, allow_blank=True, validators=[validate_latin1])
+    text = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False, validators=[validate_latin1]
+    )
+
+
+class ReferenceCreateNoteApi(APIView):
+    """`POST /notes`: the reference's create, answering `CreateNoteResponse` {"success": true}.
+
+    Same rules as the v1 create (idempotent on noteId, a private note without tags).
+    """
+
+    def post(self, request: Request) -> Response:
+        serializer = CreateNoteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            note_create(
+                owner=caller_site_user(request), note_uuid=data["noteId"], headline=data["headline"], text=data["text"]
+            )
+        except NoteIdTaken as exc:
+            return _note_id_conflict(exc)
+        return Response({"success": True})
