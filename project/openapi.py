@@ -55,10 +55,10 @@ API_KEY_SCHEME_NAME = "apiKey"
 
 _ACCOUNTS_ERROR_CODES: dict[str, tuple[int, str]] = {
     TOKEN_EXPIRED: (401, "The token has expired: refresh the tokens and retry once."),
-    **{
-        code: (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again.")
-        for code in sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED})
-    },
+    **dict.fromkeys(
+        sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED}),
+        (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again."),
+    ),
     ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended or deleted."),
     API_KEY_INVALID: (403, "The `x-api-key` header is missing, unknown or revoked."),
     AUTH_UNAVAILABLE: (503, "Tokens cannot be checked right now: retry after `Retry-After` seconds."),
@@ -134,8 +134,7 @@ RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
     401: {
         "WWW-Authenticate": {
             "schema": {"type": "string"},
-            "description": '`Bearer`, or `Bearer error="invalid_token", error_description="..."` for a '
-            "refused token.",
+            "description": '`Bearer`, or `Bearer error="invalid_token", error_description="..."` for a refused token.',
         }
     },
     429: _RETRY_AFTER_HEADER,

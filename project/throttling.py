@@ -19,6 +19,10 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 class _RateFromSettings(SimpleRateThrottle):
     setting_name: str
+    # Set by SimpleRateThrottle from the rate (and per call by allow_request); typed for mypy.
+    duration: int
+    history: list[float]
+    now: float
 
     def get_rate(self) -> str | None:
         # Read per request (throttles are built per request), so a settings change applies at once;
