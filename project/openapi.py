@@ -119,8 +119,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     403: "Not allowed: `permission_denied`, `account_unavailable` (site account suspended or deleted), "
     "`api_key_invalid` (when API keys are required).",
     404: "`not_found`: no such object, or one the caller may not see.",
-    409: "`conflict`: the request conflicts with the object's current state.",
-    412: "`precondition_failed`: the `If-Match` version is stale; fetch the object again.",
+    409: "The request conflicts with the object's current state.",
+    412: "The `If-Match` version is stale: fetch the object again, then retry.",
     413: "`request_too_large`: the body is over the size limit.",
     415: "`unsupported_media_type`: send `Content-Type: application/json`.",
     429: "`throttled`: too many requests; retry after `Retry-After` seconds.",
