@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from accounts.identity import SiteCaller
 from accounts.services import site_user_update_display_name
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
+from project.openapi import error_responses
 
 DISPLAY_NAME_MAX_LENGTH = 100
 
@@ -43,9 +45,24 @@ def caller_site_user(request: Request) -> LegacyUser:
 class MeApi(APIView):
     """The signed-in caller's profile from the site's `users` table."""
 
+    @extend_schema(
+        operation_id="me_get",
+        summary="The caller's profile",
+        responses={200: MeOutputSerializer},
+        tags=["me"],
+    )
     def get(self, request: Request) -> Response:
         return Response(MeOutputSerializer(caller_site_user(request)).data)
 
+    @extend_schema(
+        operation_id="me_update",
+        summary="Change the caller's display name",
+        description="`displayName` is required; null clears it. The site stores it in a 3-byte utf8 "
+        "column: emoji are refused (`validation_error`).",
+        request=MeUpdateInputSerializer,
+        responses={200: MeOutputSerializer, **error_responses(400)},
+        tags=["me"],
+    )
     def patch(self, request: Request) -> Response:
         serializer = MeUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.core import signing
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,14 +39,9 @@ from notes.services import (
     note_update,
     tags_clean,
 )
-from project.api_errors import error_body
+from project.api_errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED, error_body
+from project.openapi import error_responses
 from uploads.services import UploadNotAttachable, media_url, upload_check_attachable
-
-# Error codes of the notes API (besides the shared ones in project/api_errors.py).
-NOTE_ID_CONFLICT = "note_id_conflict"
-PRECONDITION_FAILED = "precondition_failed"
-INVALID_CURSOR = "invalid_cursor"
-INVALID_IF_MATCH = "invalid_if_match"
 
 HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
 TEXT_MAX_LENGTH = 65_535  # a latin1 TEXT column: one byte per character
@@ -90,9 +86,24 @@ class NoteOutputSerializer(serializers.Serializer[NoteView]):
     def get_photoKey(self, view: NoteView) -> str | None:
         return view.mobile.photo_key or None
 
+    @extend_schema_field(OwnerOutputSerializer)
     def get_owner(self, view: NoteView) -> dict[str, Any]:
         owner = view.owner
         return {"userId": view.note.user_id, "displayName": owner.display_name if owner else None}
+
+
+class NoteListOutputSerializer(serializers.Serializer[Any]):
+    results = NoteOutputSerializer(many=True)
+    nextCursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class NoteChangesOutputSerializer(serializers.Serializer[Any]):
+    notes = NoteOutputSerializer(many=True, help_text="Changed or new notes: upsert them by noteId.")
+    deleted = serializers.ListField(child=serializers.UUIDField(), help_text="noteIds to remove.")
+    nextCursor = serializers.CharField(help_text="Pass as `since` next time; keep it across app launches.")
+    hasMore = serializers.BooleanField(help_text="More changes are waiting: call again at once with nextCursor.")
 
 
 def _notes_data(views: list[NoteView]) -> Any:
@@ -130,6 +141,15 @@ class NoteFieldsInputSerializer(serializers.Serializer[Any]):
             return tags_clean(tags)
         except Exception as exc:  # django ValidationError → DRF's, with its message
             raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])) from None
+
+
+class NotePatchInputSerializer(NoteFieldsInputSerializer):
+    """PATCH: any subset of the fields; `photoKey: null` removes the photo."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
 
 
 class NoteCreateInputSerializer(NoteFieldsInputSerializer):
@@ -173,9 +193,7 @@ def _if_match_version(request: Request) -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise exceptions.ValidationError(
-            {"If-Match": ['If-Match must name one version, as sent in ETag, e.g. "3".']}, code=INVALID_IF_MATCH
-        )
+        raise exceptions.ValidationError({"If-Match": ['If-Match must name one version, as sent in ETag, e.g. "3".']})
     return int(value)
 
 
@@ -192,9 +210,7 @@ def _cursor_loads(cursor: str, kind: str) -> dict[str, Any]:
     except signing.BadSignature:
         payload = None
     if not isinstance(payload, dict) or payload.get("k") != kind:
-        raise exceptions.ValidationError(
-            {"cursor": ["This cursor is not valid here; start again without one."]}, code=INVALID_CURSOR
-        )
+        raise exceptions.ValidationError({"cursor": ["This cursor is not valid here; start again without one."]})
     return payload
 
 
@@ -218,10 +234,19 @@ def _sync_position(cursor: str) -> SyncPosition:
             started=datetime.fromisoformat(payload["s"]) if payload.get("s") else None,
         )
     except (KeyError, TypeError, ValueError):
-        raise exceptions.ValidationError({"since": ["This cursor is not valid."]}, code=INVALID_CURSOR) from None
+        raise exceptions.ValidationError({"since": ["This cursor is not valid."]}) from None
 
 
 # --- Endpoints ------------------------------------------------------------------------------
+
+
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The version the change is based on, as sent in `ETag` (e.g. `"3"`): the request fails with 412 '
+    "if the note has changed since. Leave it out to write whatever the current version is.",
+)
 
 
 class NoteListQuerySerializer(serializers.Serializer[Any]):
@@ -236,6 +261,14 @@ class NoteListQuerySerializer(serializers.Serializer[Any]):
 class NoteListCreateApi(APIView):
     """`GET /api/v1/notes/` (the caller's notes, or everyone's public ones) and `POST` (create)."""
 
+    @extend_schema(
+        operation_id="notes_list",
+        summary="List notes",
+        description="The caller's notes (`scope=own`, private and public) or everyone's public notes "
+        "(`scope=public`), newest first, one page at a time.",
+        parameters=[NoteListQuerySerializer],
+        responses={200: NoteListOutputSerializer},
+    )
     def get(self, request: Request) -> Response:
         query = NoteListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -256,6 +289,18 @@ class NoteListCreateApi(APIView):
         next_cursor = _cursor_dumps({"k": "list", "before": views[-1].note.note_id}) if has_more else None
         return Response({"results": _notes_data(views), "nextCursor": next_cursor})
 
+    @extend_schema(
+        operation_id="note_create",
+        summary="Create a note",
+        description="Idempotent on `noteId`: repeating a create answers 200 with the note as it is; 201 "
+        "when it is new. The answer carries `ETag` (the version) and `Location`.",
+        request=NoteCreateInputSerializer,
+        responses={
+            201: NoteOutputSerializer,
+            200: NoteOutputSerializer,
+            **error_responses((409, "The noteId belongs to another user's note, or to a deleted note.")),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = NoteCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -295,6 +340,13 @@ class NoteDetailApi(APIView):
             raise exceptions.NotFound("No note with this noteId.")
         return view
 
+    @extend_schema(
+        operation_id="note_get",
+        summary="Read a note",
+        description="The caller's own note or anyone's public note. With `If-None-Match` equal to the "
+        "note's `ETag` the answer is 304 without a body.",
+        responses={200: NoteOutputSerializer, 304: None, **error_responses(404)},
+    )
     def get(self, request: Request, note_id: uuid.UUID) -> Response:
         view = self._visible(request, note_id)
         if request.headers.get("If-None-Match") == _etag(view):
@@ -303,16 +355,31 @@ class NoteDetailApi(APIView):
             return not_modified
         return _note_response(view)
 
+    @extend_schema(
+        operation_id="note_update",
+        summary="Change parts of a note",
+        request=NotePatchInputSerializer,
+        parameters=[IF_MATCH_PARAMETER],
+        responses={200: NoteOutputSerializer, **error_responses(404, 412)},
+    )
     def patch(self, request: Request, note_id: uuid.UUID) -> Response:
         return self._update(request, note_id, partial=True)
 
+    @extend_schema(
+        operation_id="note_replace",
+        summary="Replace a note",
+        description="Fields left out go back to their defaults (private, no tags, no photo).",
+        request=NoteFieldsInputSerializer,
+        parameters=[IF_MATCH_PARAMETER],
+        responses={200: NoteOutputSerializer, **error_responses(404, 412)},
+    )
     def put(self, request: Request, note_id: uuid.UUID) -> Response:
         return self._update(request, note_id, partial=False)
 
     def _update(self, request: Request, note_id: uuid.UUID, *, partial: bool) -> Response:
         view = self._owned(request, note_id)
         expected_version = _if_match_version(request)
-        serializer = NoteFieldsInputSerializer(data=request.data, partial=partial)
+        serializer = (NotePatchInputSerializer if partial else NoteFieldsInputSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if partial:
@@ -341,6 +408,13 @@ class NoteDetailApi(APIView):
             return _version_mismatch(exc)
         return _note_response(updated)
 
+    @extend_schema(
+        operation_id="note_delete",
+        summary="Delete a note",
+        description="Soft delete, as the site does: the note disappears from the site and the apps.",
+        parameters=[IF_MATCH_PARAMETER],
+        responses={204: None, **error_responses(404, 412)},
+    )
     def delete(self, request: Request, note_id: uuid.UUID) -> Response:
         view = self._owned(request, note_id)
         try:
@@ -362,6 +436,12 @@ class NoteChangesApi(APIView):
     again at once while `hasMore`. A note may come again in a later call; apply it again.
     """
 
+    @extend_schema(
+        operation_id="notes_changes",
+        summary="Offline sync: what changed since a cursor",
+        parameters=[NoteChangesQuerySerializer],
+        responses={200: NoteChangesOutputSerializer},
+    )
     def get(self, request: Request) -> Response:
         query = NoteChangesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -389,12 +469,24 @@ class CreateNoteRequestSerializer(serializers.Serializer[Any]):
     )
 
 
+class CreateNoteResponseSerializer(serializers.Serializer[Any]):
+    """The reference architecture's `CreateNoteResponse`."""
+
+    success = serializers.BooleanField()
+
+
 class ReferenceCreateNoteApi(APIView):
     """`POST /notes`: the reference's create, answering `CreateNoteResponse` {"success": true}.
 
     Same rules as the v1 create (idempotent on noteId, a private note without tags).
     """
 
+    @extend_schema(
+        operation_id="reference_note_create",
+        summary="Create a note (reference architecture)",
+        request=CreateNoteRequestSerializer,
+        responses={200: CreateNoteResponseSerializer, **error_responses(409)},
+    )
     def post(self, request: Request) -> Response:
         serializer = CreateNoteRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

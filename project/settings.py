@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI's JS/CSS as static files: /api/docs/ loads nothing from a CDN.
+    "drf_spectacular_sidecar",
     "legacy",
     "accounts",
     "notes",
@@ -50,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: DRF's parsers would otherwise accept any size.
+    "project.error_pages.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,6 +137,52 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "project.api_errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "project.openapi.LambridgeAutoSchema",
+    # Rates come from API_THROTTLE_RATE_* below (the classes read them per request).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "project.throttling.SiteUserRateThrottle",
+        "project.throttling.AnonymousRateThrottle",
+    ],
+    # The client IP is REMOTE_ADDR, which Zappa fills from API Gateway's sourceIp; X-Forwarded-For
+    # is the client's to write, so trusting it would let anyone pick their own throttle bucket.
+    "NUM_PROXIES": 0,
+}
+
+# Requests per user (signed-in calls) and per IP (anonymous calls), as "<count>/<sec|min|hour|day>".
+API_THROTTLE_RATE_USER = env.str("API_THROTTLE_RATE_USER", default="1200/min")
+API_THROTTLE_RATE_ANON = env.str("API_THROTTLE_RATE_ANON", default="120/min")
+
+# Throttle counters live here. The local-memory default counts per process, i.e. per Lambda
+# container: a global limit needs a shared cache (CACHE_URL=rediscache://... to ElastiCache, with
+# `redis` added to requirements) or API Gateway usage plans in front.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# The OpenAPI document (/api/schema/) and Swagger UI (/api/docs/); conventions in project/openapi.py.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lambridge API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (BASE_DIR / "project" / "openapi_description.md").read_text(encoding="utf-8"),
+    # Separate request and response components (e.g. read-only fields only in responses), as
+    # client generators expect.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Our views build their serializers themselves (no generic views making PATCH partial), so
+    # the schema shows an input serializer as written: optional fields say required=False.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Tags and path handling see /api/v1/me as "me".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The schema views document nothing themselves.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Public: the document and its page need neither a token nor an API key.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "displayOperationId": True},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "project.openapi.add_error_code_table",
+    ],
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
@@ -159,6 +210,9 @@ USE_TZ = True
 
 STATIC_URL = env.str("STATIC_URL", default="/static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Django's own errors answer in the API's JSON shape on API paths (project/error_pages.py).
+CSRF_FAILURE_VIEW = "project.error_pages.csrf_failure"
 
 # --- AWS ------------------------------------------------------------------------------------
 

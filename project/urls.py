@@ -1,4 +1,4 @@
-"""Top-level URL map: the admin for staff and the health probes (the API joins in later issues)."""
+"""Top-level URL map: the health probes, the admin for staff, the API, its OpenAPI document and docs page."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from notes.apis import ReferenceCreateNoteApi
 from project import health
+from project.schema_views import DocsView, SchemaApi
 
 admin.site.site_header = "Lambridge"
 admin.site.site_title = "Lambridge admin"
@@ -20,4 +21,12 @@ urlpatterns = [
     path("api/v1/", include("notes.urls")),
     # The reference architecture's route, for apps built against it.
     path("notes", ReferenceCreateNoteApi.as_view(), name="reference-create-note"),
+    path("api/schema/", SchemaApi.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(), name="api-docs"),
 ]
+
+# JSON in the API's error shape on API paths, Django's HTML pages elsewhere (the admin).
+handler400 = "project.error_pages.bad_request"
+handler403 = "project.error_pages.permission_denied"
+handler404 = "project.error_pages.page_not_found"
+handler500 = "project.error_pages.server_error"

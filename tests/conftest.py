@@ -11,6 +11,7 @@ import MySQLdb
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -52,6 +53,12 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """Test databases as Django creates them, plus the site's four tables from the SQL file."""
     with django_db_blocker.unblock():
         create_legacy_tables(connections[settings.LEGACY_DATABASE_ALIAS], replace=True)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with no throttle counters (the cache is the process's local memory)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

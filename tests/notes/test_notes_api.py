@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from notes.apis import INVALID_CURSOR, NOTE_ID_CONFLICT, PRECONDITION_FAILED
-from project.api_errors import NOT_FOUND, VALIDATION_ERROR
+from project.api_errors import NOT_FOUND, NOTE_ID_CONFLICT, PRECONDITION_FAILED, VALIDATION_ERROR
 from tests.factories import fetch_value, row_hex, site_note, site_user
 from tests.notes.conftest import Member
 
@@ -167,7 +166,6 @@ def test_the_list_filters_by_tag_visibility_and_update_time(alice: Member) -> No
     tampered = alice.client.get("/api/v1/notes/", {"cursor": "abc"})
     assert tampered.status_code == 400
     assert tampered.json()["error"]["code"] == VALIDATION_ERROR
-    assert INVALID_CURSOR  # the code DRF folds into validation_error's fields
     assert "cursor" in tampered.json()["error"]["fields"]
 
 

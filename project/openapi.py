@@ -1,0 +1,249 @@
+"""The OpenAPI document (drf-spectacular): conventions every API view follows, and the machinery behind them.
+
+How to annotate an API view (one `@extend_schema` per method):
+
+    from drf_spectacular.utils import extend_schema
+    from project.openapi import error_responses
+
+    class NoteDetailApi(APIView):
+        @extend_schema(
+            operation_id="note_update",          # required, stable: generated clients name methods after it
+            summary="Change a note",
+            request=NoteUpdateInputSerializer,
+            responses={200: NoteOutputSerializer, **error_responses(404, 412)},
+        )
+        def patch(self, request: Request, note_id: str) -> Response: ...
+
+- `operation_id`: `<entity>_<action>` in snake_case (`me_get`, `note_create`, `notes_search`),
+  unique, never renamed once shipped. A view without one makes `spectacular --validate
+  --fail-on-warn` (and the schema tests) fail.
+- `request`: the input serializer as the view uses it. A PATCH serializer declares its optional
+  fields `required=False` (the schema does not assume PATCH means partial).
+- `responses`: the success status with its output serializer, plus `error_responses(...)` for the
+  errors specific to the operation (404, 409, 412...). A status may carry its own text:
+  `error_responses(404, (409, "The noteId belongs to another user."))`.
+- Added automatically, never declared by hand: 401, 403 and 503 on every operation that needs a
+  signed-in caller; 400, 413 and 415 on every operation with a JSON body; 429 everywhere; the
+  `Retry-After` / `WWW-Authenticate` headers on them; the `x-api-key` requirement when
+  API_KEY_REQUIRED is on. Every error points at the one `Error` component.
+- Views without a schema (probes, the schema itself) use `@extend_schema(exclude=True)`; plain
+  Django views (/healthz, /readyz) are not in the document at all.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.drainage import warn
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import Direction, OpenApiResponse
+from rest_framework import serializers
+
+from accounts.errors import AUTH_UNAVAILABLE, TOKEN_ERROR_CODES, TOKEN_EXPIRED
+from accounts.identity import ACCOUNT_UNAVAILABLE
+from accounts.permissions import API_KEY_HEADER, API_KEY_INVALID, HasValidApiKey
+from project.api_errors import ERROR_CODES
+
+BEARER_SCHEME_NAME = "cognitoBearer"
+API_KEY_SCHEME_NAME = "apiKey"
+
+# --- The error codes, as clients read them ----------------------------------------------------
+
+_ACCOUNTS_ERROR_CODES: dict[str, tuple[int, str]] = {
+    TOKEN_EXPIRED: (401, "The token has expired: refresh the tokens and retry once."),
+    **dict.fromkeys(
+        sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED}),
+        (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again."),
+    ),
+    ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended or deleted."),
+    API_KEY_INVALID: (403, "The `x-api-key` header is missing, unknown or revoked."),
+    AUTH_UNAVAILABLE: (503, "Tokens cannot be checked right now: retry after `Retry-After` seconds."),
+}
+
+
+def error_codes() -> dict[str, tuple[int, str]]:
+    """Every error code the API answers with: code -> (status, what it means), by status."""
+    codes = {**ERROR_CODES, **_ACCOUNTS_ERROR_CODES}
+    return dict(sorted(codes.items(), key=lambda item: (item[1][0], item[0])))
+
+
+def error_code_table() -> str:
+    """The codes as a markdown table, for the document's description; codes meaning the same share a row."""
+    grouped: dict[tuple[int, str], list[str]] = {}
+    for code, status_and_meaning in error_codes().items():
+        grouped.setdefault(status_and_meaning, []).append(f"`{code}`")
+    rows = [f"| {status} | {', '.join(codes)} | {meaning} |" for (status, meaning), codes in grouped.items()]
+    return "\n".join(["| status | code | meaning |", "|---|---|---|", *rows])
+
+
+# --- The Error component ---------------------------------------------------------------------
+
+
+class ErrorBodySerializer(serializers.Serializer[Any]):
+    """What went wrong: a stable code, a message for humans, and per-field messages."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # Declared here rather than as class attributes: a field named `fields` would hide
+        # Serializer.fields.
+        return {
+            "code": serializers.CharField(
+                help_text="Stable, machine-readable reason; branch on it. See the table of codes in the API "
+                "description; new codes may be added, so handle unknown ones by HTTP status. Codes: "
+                + ", ".join(f"`{code}`" for code in error_codes())
+                + "."
+            ),
+            "message": serializers.CharField(help_text="For humans (show or log it); its wording may change."),
+            "fields": serializers.DictField(
+                child=serializers.JSONField(),
+                help_text="For `validation_error`: field name -> list of messages (an object for nested "
+                "fields). Empty for every other code.",
+            ),
+        }
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error answer of the API, whatever its status."""
+
+    error = ErrorBodySerializer()
+
+
+# Why an operation may answer each status; a status may list several codes.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Invalid request: `validation_error` (see `fields`) or `parse_error` (the body is not JSON).",
+    401: "No bearer token (`not_authenticated`) or a refused one (`token_expired`: refresh and retry; "
+    "other token codes: sign in again).",
+    403: "Not allowed: `permission_denied`, `account_unavailable` (site account suspended or deleted), "
+    "`api_key_invalid` (when API keys are required).",
+    404: "`not_found`: no such object, or one the caller may not see.",
+    409: "The request conflicts with the object's current state.",
+    412: "The `If-Match` version is stale: fetch the object again, then retry.",
+    413: "`request_too_large`: the body is over the size limit.",
+    415: "`unsupported_media_type`: send `Content-Type: application/json`.",
+    429: "`throttled`: too many requests; retry after `Retry-After` seconds.",
+    503: "`service_unavailable` or `auth_unavailable`: retry after `Retry-After` seconds.",
+}
+
+_RETRY_AFTER_HEADER = {
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
+}
+RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "schema": {"type": "string"},
+            "description": '`Bearer`, or `Bearer error="invalid_token", error_description="..."` for a refused token.',
+        }
+    },
+    429: _RETRY_AFTER_HEADER,
+    503: _RETRY_AFTER_HEADER,
+}
+
+AUTHENTICATED_ERRORS = (401, 403, 503)
+BODY_ERRORS = (400, 413, 415)
+ALWAYS_ERRORS = (429,)
+
+
+def error_responses(*statuses: int | tuple[int, str]) -> dict[int, OpenApiResponse]:
+    """`@extend_schema(responses=...)` entries for an operation's own errors, all with the Error body.
+
+    `error_responses(404, 412)` uses the standard descriptions; `(409, "why")` gives one its own.
+    """
+    responses = {}
+    for entry in statuses:
+        status, description = entry if isinstance(entry, tuple) else (entry, _standard_description(entry))
+        responses[status] = OpenApiResponse(response=ErrorSerializer, description=description)
+    return responses
+
+
+def _standard_description(status: int) -> str:
+    return ERROR_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
+
+
+# --- Schema generation -----------------------------------------------------------------------
+
+
+class CognitoBearerScheme(OpenApiAuthenticationExtension):
+    """The API's authentication (accounts.identity.SiteUserAuthentication) as an HTTP bearer scheme."""
+
+    target_class = "accounts.identity.SiteUserAuthentication"
+    name = BEARER_SCHEME_NAME
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A Cognito user-pool ID token or access token of one of the app's clients: "
+            "`Authorization: Bearer <token>`.",
+        }
+
+
+class LambridgeAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema plus the conventions in this module's docstring."""
+
+    def get_operation_id(self) -> str:
+        # Reached only when the view did not name its operation (extend_schema overrides this).
+        operation_id = super().get_operation_id()
+        warn(
+            f"{self.method} {self.path} has no explicit operation_id (it would be {operation_id!r}); "
+            "add @extend_schema(operation_id=...) so generated clients keep their method names."
+        )
+        return operation_id
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        requirements = super().get_auth()
+        if not (settings.API_KEY_REQUIRED and self._requires_api_key()):
+            return requirements
+        self.registry.register_on_missing(
+            ResolvedComponent(
+                name=API_KEY_SCHEME_NAME,
+                type=ResolvedComponent.SECURITY_SCHEMA,
+                object=HasValidApiKey,
+                schema={
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": API_KEY_HEADER,
+                    "description": "An API key issued by staff in the admin; needed on every call of this "
+                    "deployment, together with the bearer token.",
+                },
+            )
+        )
+        # One requirement object lists schemes that are ALL needed: the key goes with each option.
+        return [{**requirement, API_KEY_SCHEME_NAME: []} for requirement in requirements or [{}]]
+
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        # A view's own declaration of a status wins over the automatic one.
+        for status in self._automatic_error_statuses():
+            if str(status) not in responses:
+                responses[str(status)] = self._get_response_for_code(
+                    OpenApiResponse(response=ErrorSerializer, description=_standard_description(status)),
+                    str(status),
+                    direction=direction,
+                )
+        for status, headers in RESPONSE_HEADERS.items():
+            if str(status) in responses:
+                responses[str(status)].setdefault("headers", {}).update(headers)
+        return responses
+
+    def _automatic_error_statuses(self) -> list[int]:
+        statuses = list(ALWAYS_ERRORS)
+        requirements = self.get_auth()
+        if requirements and {} not in requirements:
+            statuses.extend(AUTHENTICATED_ERRORS)
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            statuses.extend(BODY_ERRORS)
+        return sorted(statuses)
+
+    def _requires_api_key(self) -> bool:
+        return any(isinstance(permission, HasValidApiKey) for permission in self.view.get_permissions())
+
+
+def add_error_code_table(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: the table of error codes at the end of the description, from the code."""
+    info = result.setdefault("info", {})
+    info["description"] = f"{info.get('description', '').rstrip()}\n\n## Error codes\n\n{error_code_table()}\n"
+    return result
