@@ -17,4 +17,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("notes.urls")),
+    path("api/v1/", include("uploads.urls")),
 ]
