@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
 
-# S3 keys are compared byte for byte, as S3 and the site's (Linux) file system do: "A.jpg" and
-# "a.jpg" are different files, which the table's default case-insensitive collation would merge.
-BINARY_COLLATION = "utf8mb4_bin"
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 KEY_MAX_LENGTH = 512
+
+
+class ExactCharField(models.CharField):
+    """A VARCHAR compared byte for byte, as S3 keys and the site's (Linux) file names are.
+
+    "A.jpg" and "a.jpg" are different files, which MySQL's default case-insensitive collation
+    would merge. SQLite (make run's fallback) already compares exactly and knows no utf8mb4_bin.
+    """
+
+    MYSQL_COLLATION = "utf8mb4_bin"
+
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
+        parameters: dict[str, Any] = super().db_parameters(connection)
+        if connection.vendor == "mysql":
+            parameters["collation"] = self.MYSQL_COLLATION
+        return parameters
 
 
 class Upload(models.Model):
@@ -17,7 +33,7 @@ class Upload(models.Model):
     S3) does not enforce the form's conditions, so attaching a key checks the object itself.
     """
 
-    key = models.CharField(max_length=KEY_MAX_LENGTH, unique=True, db_collation=BINARY_COLLATION)
+    key = ExactCharField(max_length=KEY_MAX_LENGTH, unique=True)
     # The site user (`users.user_id`) it was issued to; the key lives under their prefix.
     user_id = models.PositiveIntegerField(db_index=True)
     content_type = models.CharField(max_length=100)
@@ -42,8 +58,8 @@ class LegacyMediaFile(models.Model):
     """
 
     # The site's `notes.photo_path` value, exactly (e.g. "uploads/2014/03/beach.jpg").
-    photo_path = models.CharField(max_length=255, unique=True, db_collation=BINARY_COLLATION)
-    key = models.CharField(max_length=KEY_MAX_LENGTH, db_collation=BINARY_COLLATION)
+    photo_path = ExactCharField(max_length=255, unique=True)
+    key = ExactCharField(max_length=KEY_MAX_LENGTH)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     imported_at = models.DateTimeField()
