@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "legacy",
     "accounts",
     "notes",
+    "uploads",
     "devstack",
 ]
 
@@ -238,6 +239,57 @@ CLOUDSEARCH_DOCUMENT_ENDPOINT = env.str("CLOUDSEARCH_DOCUMENT_ENDPOINT", default
 CLOUDSEARCH_SEARCH_ENDPOINT = env.str("CLOUDSEARCH_SEARCH_ENDPOINT", default="")
 # The reference puts the API behind API Gateway keys; this makes the app require them too.
 API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
+
+# --- Media ---------------------------------------------------------------------------------
+
+# Photos only: a phone photo is a few MB; anything bigger is a mistake or abuse.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# What the apps and staff may upload: the image types phones produce (HEIC/HEIF from iPhones).
+UPLOAD_ALLOWED_CONTENT_TYPES = env.list(
+    "UPLOAD_ALLOWED_CONTENT_TYPES",
+    default=["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"],
+)
+# Long enough for a slow mobile upload to start, short enough that a leaked form is soon useless.
+UPLOAD_URL_EXPIRES_SECONDS = env.int("UPLOAD_URL_EXPIRES_SECONDS", default=900)
+# Signed photo URLs (S3 or CloudFront) outlive an app session's screen, not a shared link's week.
+MEDIA_URL_EXPIRES_SECONDS = env.int("MEDIA_URL_EXPIRES_SECONDS", default=3600)
+# CloudFront key pair that signs URLs of private photos; empty = no CloudFront signing.
+CLOUDFRONT_KEY_ID = env.str("CLOUDFRONT_KEY_ID", default="")
+# PEM text; multiline=True turns the "\n" escapes environment variables usually carry into newlines.
+CLOUDFRONT_PRIVATE_KEY = env.str("CLOUDFRONT_PRIVATE_KEY", default="", multiline=True)
+
+
+def s3_storages(*, bucket: str, region: str, endpoint_url: str, url_expires_seconds: int) -> dict[str, Any]:
+    """STORAGES: media in the S3 bucket through django-storages, static files on local disk."""
+    return {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "region_name": region,
+                "endpoint_url": endpoint_url or None,
+                # Emulators answer on one host:port; virtual-hosted "bucket.127.0.0.1" cannot resolve.
+                "addressing_style": "path" if endpoint_url else None,
+                "signature_version": "s3v4",
+                # Never replace a stored photo by a new one of the same name.
+                "file_overwrite": False,
+                # The bucket stays private (ACLs off); photos are served through signed URLs.
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": url_expires_seconds,
+            },
+        },
+        # Local disk for now; Lambda stages need S3/CloudFront static files (a later issue).
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+STORAGES = s3_storages(
+    bucket=AWS_STORAGE_BUCKET_NAME,
+    region=AWS_REGION,
+    endpoint_url=AWS_ENDPOINT_URL,
+    url_expires_seconds=MEDIA_URL_EXPIRES_SECONDS,
+)
 
 # --- Logging --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("notes.urls")),
+    path("api/v1/", include("uploads.urls")),
     # The reference architecture's route, for apps built against it.
     path("notes", ReferenceCreateNoteApi.as_view(), name="reference-create-note"),
     path("api/schema/", SchemaApi.as_view(), name="api-schema"),

@@ -10,6 +10,7 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import reset_clients
 from devstack.aws_resources import DevstackResources, ensure_resources
 from devstack.moto_server import MotoServer
+from project.settings import s3_storages
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +35,13 @@ def aws_stack(moto_server: MotoServer, settings: SettingsWrapper) -> Iterator[De
     settings.COGNITO_USER_POOL_ID = resources.user_pool_id
     settings.COGNITO_APP_CLIENT_IDS = [resources.app_client_id]
     settings.COGNITO_JWKS_URL = resources.jwks_url
+    # django-storages takes its options from STORAGES, not from the settings above.
+    settings.STORAGES = s3_storages(
+        bucket=resources.bucket,
+        region=settings.AWS_REGION,
+        endpoint_url=moto_server.endpoint_url,
+        url_expires_seconds=settings.MEDIA_URL_EXPIRES_SECONDS,
+    )
     yield resources
     # Settings go back after the test; drop the clients made for the emulator with them.
     reset_clients()

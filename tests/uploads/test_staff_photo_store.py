@@ -1,0 +1,74 @@
+"""staff_photo_store: admin photos checked, then saved through django-storages into the moto bucket."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pytest_django.fixtures import SettingsWrapper
+
+from aws.clients import s3_client
+from devstack.aws_resources import DevstackResources
+from tests.uploads.helpers import PNG_BYTES
+from uploads.services import UploadEmpty, UploadTooLarge, UploadTypeNotAllowed, staff_photo_store
+
+NOTE_ID = 424242
+
+
+def stored_keys(bucket: str, note_id: int) -> list[str]:
+    listing = s3_client().list_objects_v2(Bucket=bucket, Prefix=f"staff/{note_id}/")
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+def test_the_photo_lands_in_the_bucket_under_the_note(aws_stack: DevstackResources) -> None:
+    photo = SimpleUploadedFile("Beach Day (2).PNG", PNG_BYTES, content_type="Image/PNG")
+
+    key = staff_photo_store(note_id=NOTE_ID, file=photo)
+
+    assert key.startswith(f"staff/{NOTE_ID}/")
+    assert key.endswith("-Beach-Day-2.png")
+    stored = s3_client().get_object(Bucket=aws_stack.bucket, Key=key)
+    assert stored["Body"].read() == PNG_BYTES
+    assert stored["ContentType"] == "image/png"
+
+
+def test_the_same_file_twice_gets_two_keys(aws_stack: DevstackResources) -> None:
+    first = staff_photo_store(note_id=NOTE_ID + 1, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
+    second = staff_photo_store(note_id=NOTE_ID + 1, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
+
+    assert first != second
+    assert {first, second} <= set(stored_keys(aws_stack.bucket, NOTE_ID + 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "refusal"),
+    [
+        ("cv.pdf", "application/pdf", UploadTypeNotAllowed),
+        # An allowed type with the extension of another, or of none.
+        ("photo.gif", "image/png", UploadTypeNotAllowed),
+        ("photo", "image/png", UploadTypeNotAllowed),
+        ("photo.png.html", "image/png", UploadTypeNotAllowed),
+        ("photo.png", None, UploadTypeNotAllowed),
+    ],
+)
+def test_files_that_are_not_allowed_images_are_refused_and_not_stored(
+    aws_stack: DevstackResources, name: str, content_type: str | None, refusal: type[Exception]
+) -> None:
+    note_id = NOTE_ID + 2
+    photo = SimpleUploadedFile(name, PNG_BYTES, content_type=content_type)
+
+    with pytest.raises(refusal):
+        staff_photo_store(note_id=note_id, file=photo)
+
+    assert stored_keys(aws_stack.bucket, note_id) == []
+
+
+def test_too_large_and_empty_files_are_refused(aws_stack: DevstackResources, settings: SettingsWrapper) -> None:
+    settings.UPLOAD_MAX_BYTES = len(PNG_BYTES) - 1
+    note_id = NOTE_ID + 3
+
+    with pytest.raises(UploadTooLarge):
+        staff_photo_store(note_id=note_id, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
+    with pytest.raises(UploadEmpty):
+        staff_photo_store(note_id=note_id, file=SimpleUploadedFile("a.png", b"", "image/png"))
+
+    assert stored_keys(aws_stack.bucket, note_id) == []

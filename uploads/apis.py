@@ -1,0 +1,72 @@
+"""`POST /api/v1/uploads`: a presigned S3 form for one photo, under the caller's own prefix (SPEC §2, §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.apis import caller_site_user
+from project.api_errors import UNSUPPORTED_MEDIA_TYPE, UPLOAD_TOO_LARGE
+from uploads.models import Upload
+from uploads.services import PresignedUpload, UploadEmpty, UploadTooLarge, UploadTypeNotAllowed, upload_presign
+
+CONTENT_TYPE_MAX_LENGTH = Upload._meta.get_field("content_type").max_length or 100
+FILENAME_MAX_LENGTH = Upload._meta.get_field("filename").max_length or 255
+
+
+class UploadTooLargeError(exceptions.APIException):
+    """413: more bytes than UPLOAD_MAX_BYTES."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is too large."
+    default_code = UPLOAD_TOO_LARGE
+
+
+class UploadTypeNotAllowedError(exceptions.APIException):
+    """415: not one of the allowed image types."""
+
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "This type of file cannot be uploaded."
+    default_code = UNSUPPORTED_MEDIA_TYPE
+
+
+class UploadCreateInputSerializer(serializers.Serializer[Any]):
+    contentType = serializers.CharField(max_length=CONTENT_TYPE_MAX_LENGTH)
+    # Sizes above the limit are the service's to refuse, with 413 rather than a 400.
+    contentLength = serializers.IntegerField(min_value=1)
+    filename = serializers.CharField(max_length=FILENAME_MAX_LENGTH)
+
+
+class UploadCreateOutputSerializer(serializers.Serializer[PresignedUpload]):
+    url = serializers.CharField()
+    # The SPEC's name. DRF pops declared fields off the class, so Serializer.fields still works.
+    fields = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
+    key = serializers.CharField()
+    expiresAt = serializers.DateTimeField(source="expires_at")
+
+
+class UploadCreateApi(APIView):
+    """A form to POST one photo straight to S3; the key it returns is then attached to a note."""
+
+    def post(self, request: Request) -> Response:
+        serializer = UploadCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            upload = upload_presign(
+                user_id=caller_site_user(request).user_id,
+                content_type=data["contentType"],
+                content_length=data["contentLength"],
+                filename=data["filename"],
+            )
+        except UploadTypeNotAllowed as exc:
+            raise UploadTypeNotAllowedError(exc.message) from exc
+        except UploadTooLarge as exc:
+            raise UploadTooLargeError(exc.message) from exc
+        except UploadEmpty as exc:
+            raise serializers.ValidationError({"contentLength": [exc.message]}) from exc
+        return Response(UploadCreateOutputSerializer(upload).data, status=status.HTTP_201_CREATED)

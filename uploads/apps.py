@@ -1,0 +1,10 @@
+"""App config of the uploads room."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class UploadsConfig(AppConfig):
+    name = "uploads"
+    verbose_name = "Uploads"

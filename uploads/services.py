@@ -1,0 +1,347 @@
+"""Media rules and writes: presigned uploads per user prefix, attach checks, photo URLs, staff storage."""
+
+from __future__ import annotations
+
+import functools
+import mimetypes
+import re
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+from aws.clients import s3_client
+from uploads.models import Upload
+
+UPLOAD_KEY_ROOT = "uploads"
+STAFF_KEY_ROOT = "staff"
+# Enough of a name to recognise the file in the bucket, short enough for any key length limit.
+FILENAME_STEM_MAX_LENGTH = 80
+EXTENSION_MAX_LENGTH = 10
+DEFAULT_FILENAME_STEM = "photo"
+RANDOM_ID_BYTES = 16
+
+# The extensions each image type may carry; mimetypes fills in for types configured beyond these
+# (and does not know HEIC/HEIF everywhere, hence the table).
+IMAGE_EXTENSIONS: dict[str, frozenset[str]] = {
+    "image/jpeg": frozenset({".jpg", ".jpeg", ".jpe"}),
+    "image/png": frozenset({".png"}),
+    "image/gif": frozenset({".gif"}),
+    "image/webp": frozenset({".webp"}),
+    "image/heic": frozenset({".heic"}),
+    "image/heif": frozenset({".heif", ".heic"}),
+}
+
+# S3 answers HEAD of a missing key with one of these (403 instead when the role lacks s3:ListBucket:
+# the Lambda role must have it, or a missing key becomes an error instead of a clear refusal).
+MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+NOT_ATTACHABLE_MESSAGE = (
+    "No uploaded photo was found at this key. Upload the file with a form from POST /api/v1/uploads"
+    " first, then send the key that form returned."
+)
+
+# A signed URL is reused for a tenth of its lifetime, so a page of 50 notes signs nothing on warm
+# requests and the apps' image caches see the same URL; every URL still lives ≥ 90% of the setting.
+URL_REUSE_FRACTION = 10
+URL_CACHE_SIZE = 4096
+
+
+class UploadRefused(Exception):
+    """An upload, or a key offered for attaching, that the media rules refuse.
+
+    `message` tells the user what to do instead; it is safe to send to a client.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UploadTypeNotAllowed(UploadRefused):
+    """The content type (or the file's extension) is not one of UPLOAD_ALLOWED_CONTENT_TYPES."""
+
+
+class UploadTooLarge(UploadRefused):
+    """More than UPLOAD_MAX_BYTES."""
+
+
+class UploadEmpty(UploadRefused):
+    """Zero (or fewer) bytes."""
+
+
+class UploadNotAttachable(UploadRefused):
+    """The key is not an uploaded, valid photo of this user (or the user may not know it exists)."""
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """A form the app POSTs the file with: `fields` first, then the file as the last part."""
+
+    url: str
+    fields: dict[str, str]
+    key: str
+    expires_at: datetime
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def _allowed_content_type(content_type: str) -> str:
+    """The content type, normalised; UploadTypeNotAllowed unless it is an allowed one."""
+    normalised = content_type.strip().lower()
+    allowed = [value.strip().lower() for value in settings.UPLOAD_ALLOWED_CONTENT_TYPES]
+    if normalised not in allowed:
+        raise UploadTypeNotAllowed(
+            f"Photos must be one of {', '.join(allowed)}; '{content_type[:100]}' is not accepted."
+        )
+    return normalised
+
+
+def _check_size(size: int) -> None:
+    limit = settings.UPLOAD_MAX_BYTES
+    if size < 1:
+        raise UploadEmpty("The file is empty; choose a photo of at least 1 byte.")
+    if size > limit:
+        raise UploadTooLarge(f"The file is {size} bytes; photos may be at most {limit} bytes. Send a smaller one.")
+
+
+def _extensions_for(content_type: str) -> frozenset[str]:
+    known = IMAGE_EXTENSIONS.get(content_type, frozenset())
+    return known | frozenset(mimetypes.guess_all_extensions(content_type))
+
+
+def content_type_for_name(name: str) -> str | None:
+    """The image type a file name's extension stands for, or what mimetypes guesses, or None."""
+    extension = PurePosixPath(name).suffix.lower()
+    for content_type, extensions in IMAGE_EXTENSIONS.items():
+        if extension in extensions:
+            return content_type
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed
+
+
+def safe_filename(name: str) -> str:
+    """`name` made safe for a key: no folders, ASCII letters/digits/-/_ only, extension kept, length capped."""
+    # Browsers and apps may send a full path, with either separator.
+    base = PurePosixPath(name.replace("\\", "/")).name
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not dot:
+        stem, extension = ascii_name, ""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:FILENAME_STEM_MAX_LENGTH].strip("-_")
+    extension = re.sub(r"[^A-Za-z0-9]+", "", extension).lower()[:EXTENSION_MAX_LENGTH]
+    stem = stem or DEFAULT_FILENAME_STEM
+    return f"{stem}.{extension}" if extension else stem
+
+
+def _is_plain_key(key: str) -> bool:
+    """No empty, "." or ".." segments and no control characters.
+
+    S3 takes such keys literally, but URLs built from them are normalised by browsers and CDNs, so
+    "uploads/1/../2/x.jpg" could end up naming another user's photo.
+    """
+    if not key or any(ord(character) < 32 or ord(character) == 127 for character in key):
+        return False
+    return all(segment not in {"", ".", ".."} for segment in key.split("/"))
+
+
+# --- Presigned uploads from the apps ----------------------------------------------------------
+
+
+def upload_key_prefix(*, user_id: int) -> str:
+    """Where every app upload of site user `user_id` lives, e.g. "uploads/42/" (the slash keeps 4 out of 42's)."""
+    if user_id < 1:
+        raise ValueError(f"A site user id is positive, not {user_id}.")
+    return f"{UPLOAD_KEY_ROOT}/{user_id}/"
+
+
+def upload_presign(*, user_id: int, content_type: str, content_length: int, filename: str) -> PresignedUpload:
+    """A presigned POST for one photo under the user's prefix, and its Upload record.
+
+    No network call: the form is signed locally. Raises UploadTypeNotAllowed, UploadTooLarge or
+    UploadEmpty (nothing recorded then). The policy pins the bucket, the exact key, the prefix,
+    the Content-Type and the size range; S3 enforces it (moto does not: attaching re-checks).
+    """
+    content_type = _allowed_content_type(content_type)
+    _check_size(content_length)
+    prefix = upload_key_prefix(user_id=user_id)
+    key = f"{prefix}{secrets.token_hex(RANDOM_ID_BYTES)}-{safe_filename(filename)}"
+    expires_in: int = settings.UPLOAD_URL_EXPIRES_SECONDS
+    # Taken before signing and rounded down, so it is never later than the policy's expiration.
+    expires_at = timezone.now().replace(microsecond=0) + timedelta(seconds=expires_in)
+    post: dict[str, Any] = s3_client().generate_presigned_post(
+        Bucket=settings.AWS_STORAGE_BUCKET_NAME,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["starts-with", "$key", prefix],
+            ["content-length-range", 1, settings.UPLOAD_MAX_BYTES],
+        ],
+        ExpiresIn=expires_in,
+    )
+    Upload.objects.create(
+        key=key,
+        user_id=user_id,
+        content_type=content_type,
+        content_length=content_length,
+        filename=filename[: Upload._meta.get_field("filename").max_length],
+        expires_at=expires_at,
+    )
+    return PresignedUpload(
+        url=post["url"],
+        fields={name: str(value) for name, value in post["fields"].items()},
+        key=key,
+        expires_at=expires_at,
+    )
+
+
+def upload_check_attachable(*, user_id: int, key: str) -> None:
+    """Raise UploadNotAttachable unless `key` is a valid photo this user uploaded.
+
+    The key must be under the user's prefix, exist in the bucket and obey the size and type
+    rules. A key of another user gets the same answer as a missing one, so nobody learns which
+    keys exist. Makes a network call (HEAD): never call it inside a database transaction.
+    Errors reaching S3 (botocore exceptions other than a missing object) propagate.
+    """
+    if not key.startswith(upload_key_prefix(user_id=user_id)) or not _is_plain_key(key):
+        raise UploadNotAttachable(NOT_ATTACHABLE_MESSAGE)
+    try:
+        head = s3_client().head_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+            raise UploadNotAttachable(NOT_ATTACHABLE_MESSAGE) from None
+        raise
+    try:
+        _allowed_content_type(str(head.get("ContentType", "")))
+        _check_size(int(head.get("ContentLength", 0)))
+    except UploadRefused as exc:
+        # The owner asked: saying what is wrong with their own file reveals nothing.
+        raise UploadNotAttachable(f"The uploaded file cannot be used as a photo: {exc.message}") from None
+
+
+# --- Photo URLs -------------------------------------------------------------------------------
+
+
+def media_url(*, key: str, private: bool) -> str:
+    """The URL an app shows the photo at `key` with. No network call.
+
+    With MEDIA_CDN_DOMAIN: the CloudFront URL, signed (canned policy) for private photos when
+    CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY are set. Without a CDN, and for private photos when
+    CloudFront cannot sign, an S3 presigned GET: a private photo never gets an unsigned URL.
+    Signed URLs are reused for a tenth of MEDIA_URL_EXPIRES_SECONDS (see URL_REUSE_FRACTION).
+    """
+    expires_in: int = settings.MEDIA_URL_EXPIRES_SECONDS
+    reuse_seconds = max(1, expires_in // URL_REUSE_FRACTION)
+    window_start = int(time.time()) // reuse_seconds * reuse_seconds
+    domain = _cdn_domain()
+    if domain:
+        url = f"https://{domain}/{quote(key)}"
+        if not private:
+            return url
+        if settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY:
+            return _cloudfront_signed_url(
+                url,
+                key_id=settings.CLOUDFRONT_KEY_ID,
+                private_key_pem=settings.CLOUDFRONT_PRIVATE_KEY,
+                expires_epoch=window_start + expires_in,
+            )
+    return _s3_presigned_get_url(
+        key,
+        bucket=settings.AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+        region=settings.AWS_REGION,
+        expires_in=expires_in,
+        window_start=window_start,
+    )
+
+
+def _cdn_domain() -> str:
+    # Forgive "https://cdn.example.com/" where a bare domain is expected.
+    domain: str = settings.MEDIA_CDN_DOMAIN or ""
+    return domain.strip().removeprefix("https://").removeprefix("http://").strip("/")
+
+
+@functools.lru_cache(maxsize=URL_CACHE_SIZE)
+def _cloudfront_signed_url(url: str, *, key_id: str, private_key_pem: str, expires_epoch: int) -> str:
+    signer = _cloudfront_signer(key_id, private_key_pem)
+    signed: str = signer.generate_presigned_url(url, date_less_than=datetime.fromtimestamp(expires_epoch, tz=UTC))
+    return signed
+
+
+@functools.lru_cache(maxsize=URL_CACHE_SIZE)
+def _s3_presigned_get_url(
+    key: str, *, bucket: str, endpoint_url: str, region: str, expires_in: int, window_start: int
+) -> str:
+    # endpoint_url, region and window_start only key the cache: s3_client() reads the settings.
+    url: str = s3_client().generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+    )
+    return url
+
+
+@functools.lru_cache(maxsize=2)
+def _cloudfront_signer(key_id: str, private_key_pem: str) -> CloudFrontSigner:
+    """A signer with the key loaded once per process (parsing a PEM costs more than signing)."""
+    try:
+        private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    except ValueError as exc:
+        raise ImproperlyConfigured("CLOUDFRONT_PRIVATE_KEY is not a readable unencrypted PEM private key.") from exc
+    if not isinstance(private_key, RSAPrivateKey):
+        raise ImproperlyConfigured("CLOUDFRONT_PRIVATE_KEY must be an RSA key (CloudFront signs with RSA).")
+
+    def rsa_signer(message: bytes) -> bytes:
+        # CloudFront's signed URLs are defined as RSA with SHA-1; the choice is not ours.
+        return private_key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+    return CloudFrontSigner(key_id, rsa_signer)
+
+
+# --- Staff uploads in the admin ----------------------------------------------------------------
+
+
+def staff_photo_check(*, file: UploadedFile) -> str:
+    """Raise UploadRefused unless `file` is an allowed image (by content type AND extension) of allowed size.
+
+    Returns the normalised content type. For an admin form's clean(), so the refusal shows on the field.
+    """
+    content_type = _allowed_content_type(file.content_type or "")
+    extension = PurePosixPath(file.name or "").suffix.lower()
+    if extension not in _extensions_for(content_type):
+        raise UploadTypeNotAllowed(
+            f"The file name's extension '{extension or '(none)'}' does not match its type {content_type}."
+            " Rename the file or choose another photo."
+        )
+    _check_size(file.size or 0)
+    return content_type
+
+
+def staff_photo_store(*, note_id: int, file: UploadedFile) -> str:
+    """Store a photo chosen in the admin for note `note_id` in the media bucket; returns its key.
+
+    Checked first (staff_photo_check), then saved through the default storage (django-storages
+    S3Storage) under "staff/<note_id>/<random>-<safe name>". Network calls: not inside a
+    database transaction.
+    """
+    # S3Storage stores the file's own content_type: the checked, normalised one.
+    file.content_type = staff_photo_check(file=file)
+    name = f"{STAFF_KEY_ROOT}/{note_id}/{secrets.token_hex(RANDOM_ID_BYTES // 2)}-{safe_filename(file.name or '')}"
+    # The storage may change the name (never overwriting a photo); what it returns is the key.
+    key: str = storages["default"].save(name, file)
+    return key
