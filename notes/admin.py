@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -13,7 +14,9 @@ from django.utils.html import format_html
 
 from legacy.admin import LegacyModelAdmin, LegacyModelForm, zero_date_display
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
+from notes.mobile import mobile_notes_ensure
 from notes.services import note_staff_save, notes_set_deleted, tags_parse
+from uploads.services import UploadRefused, media_url, staff_photo_check
 
 POPULAR_TAGS_IN_FILTER = 30
 
@@ -67,8 +70,23 @@ class LegacyNoteForm(LegacyModelForm):
         if self.instance.pk is not None:
             self.fields["tags"].initial = ", ".join(tag.tag for tag in self.instance.tags.all())
 
+    photo = forms.FileField(
+        required=False,
+        help_text="A JPEG, PNG, GIF, WebP or HEIC image; replaces the note's current photo in the apps.",
+    )
+    remove_photo = forms.BooleanField(required=False, label="Remove the photo")
+
     def clean_tags(self) -> list[str]:
         return tags_parse(self.cleaned_data["tags"])
+
+    def clean_photo(self) -> UploadedFile | None:
+        photo: UploadedFile | None = self.cleaned_data.get("photo")
+        if photo is not None:
+            try:
+                staff_photo_check(file=photo)
+            except UploadRefused as exc:
+                raise forms.ValidationError(exc.message) from None
+        return photo
 
 
 @admin.register(LegacyNote)
@@ -80,10 +98,10 @@ class LegacyNoteAdmin(LegacyModelAdmin):
     list_select_related = ("user",)
     search_fields = ("headline", "body", "user__username", "user__email", "=note_id")
     autocomplete_fields = ("user",)
-    readonly_fields = ("note_id", "created", "updated_at")
+    readonly_fields = ("note_id", "created", "updated_at", "photo_preview")
     fieldsets = (
         (None, {"fields": ("note_id", "user", "headline", "body", "tags")}),
-        ("Publishing", {"fields": ("visibility", "deleted", "photo_path")}),
+        ("Publishing", {"fields": ("visibility", "deleted", "photo_preview", "photo", "remove_photo", "photo_path")}),
         ("History", {"fields": ("created", "updated_at")}),
     )
     actions = ("soft_delete", "restore")
@@ -98,7 +116,11 @@ class LegacyNoteAdmin(LegacyModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: LegacyNote, form: Any, change: bool) -> None:
         tags = form.cleaned_data["tags"] if "tags" in form.changed_data or not change else None
-        note_staff_save(note=obj, tags=tags)
+        # The admin wraps this in a transaction, but `notes` is MyISAM: nothing here rolls back, and
+        # the photo is sent to the bucket before any row of ours is written.
+        note_staff_save(
+            note=obj, tags=tags, photo=form.cleaned_data.get("photo"), remove_photo=form.cleaned_data["remove_photo"]
+        )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # Tags were saved with the note (save_model); the note has no other relations to save.
@@ -112,6 +134,21 @@ class LegacyNoteAdmin(LegacyModelAdmin):
             return format_html("<em>missing user #{}</em>", note.user_id)
         url = reverse("admin:legacy_legacyuser_change", args=[user.pk])
         return format_html('<a href="{}">{}</a>', url, user.username)
+
+    @admin.display(description="photo in the apps")
+    def photo_preview(self, note: LegacyNote) -> str:
+        if note.pk is None:
+            return "—"
+        key = mobile_notes_ensure([note])[note.note_id].photo_key
+        if not key:
+            return "—"
+        url = media_url(key=key, private=True)
+        return format_html(
+            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:160px;max-width:240px"></a><br>{}',
+            url,
+            url,
+            key,
+        )
 
     @admin.display(description="tags")
     def tag_list(self, note: LegacyNote) -> str:

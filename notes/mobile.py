@@ -15,6 +15,7 @@ from django.db.models.functions import Now
 
 from legacy.models import LegacyNote
 from notes.models import MobileNote
+from uploads.legacy_media import legacy_media_keys
 
 
 def mobile_notes_ensure(notes: Sequence[LegacyNote], *, known: Sequence[MobileNote] = ()) -> dict[int, MobileNote]:
@@ -33,8 +34,17 @@ def mobile_notes_ensure(notes: Sequence[LegacyNote], *, known: Sequence[MobileNo
         mobiles |= {mobile.legacy_note_id: mobile for mobile in MobileNote.objects.filter(legacy_note_id__in=unknown)}
     missing = [note for note in notes if note.note_id not in mobiles]
     if missing:
+        # A photo the site had, once import_legacy_media copied it to the bucket.
+        legacy_keys = legacy_media_keys(photo_paths=[note.photo_path for note in missing if note.photo_path])
         MobileNote.objects.bulk_create(
-            [MobileNote(legacy_note_id=note.note_id, legacy_updated_at=note.updated_at) for note in missing],
+            [
+                MobileNote(
+                    legacy_note_id=note.note_id,
+                    legacy_updated_at=note.updated_at,
+                    photo_key=legacy_keys.get(note.photo_path or "", ""),
+                )
+                for note in missing
+            ],
             ignore_conflicts=True,  # another request may have created some of them meanwhile
         )
         for mobile in MobileNote.objects.filter(legacy_note_id__in=[note.note_id for note in missing]):
@@ -76,3 +86,26 @@ def mobile_note_change_record(*, mobile: MobileNote, note_id: int, touch: bool) 
         MobileNote.objects.filter(pk=mobile.pk).update(legacy_updated_at=updated_at)
     mobile.refresh_from_db(fields=["version", "legacy_updated_at"])
     return mobile
+
+
+def mobile_notes_attach_legacy_photos(*, batch_size: int = 1000) -> int:
+    """Give notes whose site photo was copied to the bucket (import_legacy_media) that photo.
+
+    Only notes without a photo of their own; the site's `photo_path` is left as it is. Each note
+    that gains a photo is a new version. Returns how many did.
+    """
+    attached = 0
+    notes = LegacyNote.objects.exclude(photo_path__isnull=True).exclude(photo_path="").order_by("note_id")
+    last_id = 0
+    while batch := list(notes.filter(note_id__gt=last_id)[:batch_size]):
+        last_id = batch[-1].note_id
+        keys = legacy_media_keys(photo_paths=[note.photo_path for note in batch if note.photo_path])
+        mobiles = mobile_notes_ensure(batch)
+        for note in batch:
+            key = keys.get(note.photo_path or "")
+            mobile = mobiles[note.note_id]
+            if key and not mobile.photo_key:
+                attached += MobileNote.objects.filter(pk=mobile.pk, photo_key="").update(
+                    photo_key=key, version=F("version") + 1
+                )
+    return attached

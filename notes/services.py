@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
@@ -21,6 +22,7 @@ from notes.mobile import mobile_note_change_record, mobile_notes_ensure
 from notes.models import MobileNote
 from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
 from project.locks import named_lock
+from uploads.services import staff_photo_store
 
 TAG_MAX_LENGTH = LegacyNoteTag._meta.get_field("tag").max_length or 64
 
@@ -211,19 +213,35 @@ def notes_set_deleted(*, notes: Iterable[LegacyNote], deleted: bool) -> int:
     return changed
 
 
-def note_staff_save(*, note: LegacyNote, tags: list[str] | None) -> None:
-    """Save a note staff added or edited in the admin, with its tags (None: unchanged)."""
+def note_staff_save(
+    *, note: LegacyNote, tags: list[str] | None, photo: UploadedFile | None = None, remove_photo: bool = False
+) -> None:
+    """Save a note staff added or edited in the admin, with its tags (None: unchanged) and photo.
+
+    ``photo`` (checked by the form) goes to the bucket through the default storage and replaces
+    the note's photo in the apps; ``remove_photo`` takes it away. The site's `photo_path` is a
+    separate column that staff edit as text.
+    """
     if note._state.adding:
         note.save()
         note_tags_set(note=note, tags=tags or [])
         note.refresh_from_db(fields=["updated_at"])
-        mobile_notes_ensure([note])
+        mobile = mobile_notes_ensure([note])[note.note_id]
+        if photo is not None:
+            MobileNote.objects.filter(pk=mobile.pk).update(
+                photo_key=staff_photo_store(note_id=note.note_id, file=photo)
+            )
         return
+    photo_key = staff_photo_store(note_id=note.note_id, file=photo) if photo is not None else None
     # Before saving, so the save below counts as Lambridge's change, not as one by the site.
     mobile = mobile_notes_ensure([note])[note.note_id]
     with named_lock(_note_lock_name(mobile.uuid)):
         columns_changed = bool(note.changed_fields())
         note.save()
         tags_changed = tags is not None and note_tags_set(note=note, tags=tags)
-        if columns_changed or tags_changed:
+        new_photo_key = photo_key if photo_key is not None else ("" if remove_photo else mobile.photo_key)
+        photo_changed = new_photo_key != mobile.photo_key
+        if photo_changed:
+            MobileNote.objects.filter(pk=mobile.pk).update(photo_key=new_photo_key)
+        if columns_changed or tags_changed or photo_changed:
             mobile_note_change_record(mobile=mobile, note_id=note.note_id, touch=not columns_changed)

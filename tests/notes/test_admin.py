@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import fetch_value
 from tests.notes.conftest import Member
+from tests.uploads.helpers import PNG_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +73,31 @@ def test_a_note_staff_add_gets_a_note_id(staff_client: Client, alice: Member) ->
     listed = alice.client.get("/api/v1/notes/").json()["results"]
 
     assert [(note["headline"], note["tags"], note["version"]) for note in listed] == [("From staff", ["x"], 1)]
+
+
+def test_staff_upload_replace_and_remove_a_photo(staff_client: Client, alice: Member, aws_stack: object) -> None:
+    note = alice.create()
+    legacy_id = legacy_id_of(alice)
+    url = reverse("admin:legacy_legacynote_change", args=[legacy_id])
+
+    uploaded = staff_client.post(
+        url, admin_form(legacy_id) | {"photo": SimpleUploadedFile("b.png", PNG_BYTES, "image/png")}
+    )
+    shown = alice.client.get(f"/api/v1/notes/{note['noteId']}").json()
+    page = staff_client.get(url).content.decode()
+    refused = staff_client.post(
+        url, admin_form(legacy_id) | {"photo": SimpleUploadedFile("x.png", b"hi", "text/plain")}
+    )
+    staff_client.post(url, admin_form(legacy_id, remove_photo="on"))
+    removed = alice.client.get(f"/api/v1/notes/{note['noteId']}").json()
+
+    assert uploaded.status_code == 302
+    assert shown["photoKey"].startswith(f"staff/{legacy_id}/")
+    assert shown["version"] == 2
+    assert requests.get(shown["s3Url"], timeout=10).content == PNG_BYTES
+    assert '<img src="' in page
+    assert shown["photoKey"] in page
+    assert refused.status_code == 200
+    assert "photo" in refused.context["adminform"].form.errors
+    assert (removed["photoKey"], removed["version"]) == (None, 3)
+    assert fetch_value("SELECT photo_path FROM notes WHERE note_id = %s", [legacy_id]) is None

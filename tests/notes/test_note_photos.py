@@ -1,0 +1,81 @@
+"""Photos on notes: an app upload through the presigned POST attached by key, shown as s3Url;
+photos of the site's old upload folder, once copied, shown the same way."""
+
+from __future__ import annotations
+
+import uuid
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from devstack.aws_resources import DevstackResources
+from tests.factories import site_note
+from tests.notes.conftest import Member
+from tests.uploads.helpers import PNG_BYTES, app_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def uploaded_key(member: Member) -> str:
+    presigned = member.client.post(
+        "/api/v1/uploads",
+        {"contentType": "image/png", "contentLength": len(PNG_BYTES), "filename": "beach.png"},
+        format="json",
+    ).json()
+    assert app_upload(presigned["url"], presigned["fields"], PNG_BYTES).status_code in {200, 201, 204}
+    return str(presigned["key"])
+
+
+def test_an_uploaded_photo_attaches_to_a_new_note_and_its_url_serves_it(alice: Member) -> None:
+    key = uploaded_key(alice)
+
+    note = alice.create(photoKey=key)
+
+    assert note["photoKey"] == key
+    assert requests.get(note["s3Url"], timeout=10).content == PNG_BYTES
+
+
+def test_a_photo_is_replaced_and_removed_by_patch(alice: Member) -> None:
+    note = alice.create(photoKey=uploaded_key(alice))
+    url = f"/api/v1/notes/{note['noteId']}"
+    second = uploaded_key(alice)
+
+    replaced = alice.client.patch(url, {"photoKey": second}, format="json").json()
+    removed = alice.client.patch(url, {"photoKey": None}, format="json").json()
+
+    assert (replaced["photoKey"], replaced["version"]) == (second, 2)
+    assert (removed["photoKey"], removed["s3Url"], removed["version"]) == (None, None, 3)
+
+
+def test_a_key_never_uploaded_is_a_400_and_changes_nothing(alice: Member) -> None:
+    note = alice.create()
+    missing = f"uploads/{alice.user_id}/{uuid.uuid4().hex}/nothing.png"
+
+    response = alice.client.patch(f"/api/v1/notes/{note['noteId']}", {"photoKey": missing}, format="json")
+
+    assert response.status_code == 400
+    assert "photoKey" in response.json()["error"]["fields"]
+    assert alice.client.get(f"/api/v1/notes/{note['noteId']}").json()["version"] == 1
+
+
+def test_the_sites_old_photos_show_once_copied(aws_stack: DevstackResources, alice: Member, tmp_path: Path) -> None:
+    photo_path = f"uploads/{uuid.uuid4().hex[:8]}/beach.png"
+    (tmp_path / photo_path).parent.mkdir(parents=True)
+    (tmp_path / photo_path).write_bytes(PNG_BYTES)
+    site_note(alice.user_id, headline="Seen before the import", photo_path=photo_path)
+    before = alice.client.get("/api/v1/notes/").json()["results"]
+    assert [note["photoKey"] for note in before] == [None]
+
+    out = StringIO()
+    call_command("import_legacy_media", "--source", str(tmp_path), "--no-progress", stdout=out)
+    site_note(alice.user_id, headline="First seen after", photo_path=photo_path)
+    after = {note["headline"]: note for note in alice.client.get("/api/v1/notes/").json()["results"]}
+
+    assert "Notes given their copied photo: 1" in out.getvalue()
+    for headline in ("Seen before the import", "First seen after"):
+        assert after[headline]["photoKey"] == f"legacy/{photo_path}"
+        assert requests.get(after[headline]["s3Url"], timeout=10).content == PNG_BYTES
+    assert after["Seen before the import"]["version"] == 2
