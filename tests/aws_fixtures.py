@@ -51,17 +51,17 @@ def cloudsearch_server() -> Iterator[CloudSearchServer]:
 
 
 @pytest.fixture
-def cloudsearch_domain(cloudsearch_server: CloudSearchServer, settings: SettingsWrapper) -> Iterator[Any]:
+def cloudsearch_domain(cloudsearch_server: CloudSearchServer, settings: SettingsWrapper) -> Any:
     """A boto3 `cloudsearchdomain` client on the session's server, which starts each test empty.
 
     Also points CLOUDSEARCH_DOCUMENT_ENDPOINT / CLOUDSEARCH_SEARCH_ENDPOINT at it.
     """
     settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = cloudsearch_server.endpoint_url
     settings.CLOUDSEARCH_SEARCH_ENDPOINT = cloudsearch_server.endpoint_url
+    # Keyed on the server's endpoint, not on settings: one client serves the whole session.
     client = cloudsearch_domain_client(cloudsearch_server.endpoint_url)
     empty_cloudsearch_domain(client)
-    yield client
-    reset_clients()
+    return client
 
 
 def empty_cloudsearch_domain(client: Any) -> None:
