@@ -86,10 +86,6 @@ class Domain:
         with self._lock:
             self._store.close()
 
-    @property
-    def fields(self) -> dict[str, IndexField]:
-        return dict(self._fields)
-
     def __len__(self) -> int:
         return len(self._index)
 
@@ -209,7 +205,7 @@ class Domain:
                 self._hit(document_id, scores[document_id], returned, with_score, sdk_format) for document_id in page
             ]
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        status: dict[str, Any] = {"rid": _request_id()}
+        status: dict[str, Any] = {"rid": request_id()}
         status["timems" if sdk_format else "time-ms"] = elapsed_ms
         hits_body: dict[str, Any] = {"found": len(scores), "start": start, "hit": hits}
         if "cursor" in params:
@@ -427,5 +423,6 @@ def _decode_cursor(cursor: str) -> int:
     raise QuerySyntaxError(f"Invalid cursor {cursor!r}: start with cursor=initial and pass back hits.cursor.")
 
 
-def _request_id() -> str:
+def request_id() -> str:
+    """A fresh id for status.rid and x-amzn-RequestId."""
     return base64.b64encode(uuid.uuid4().bytes).decode().rstrip("=")

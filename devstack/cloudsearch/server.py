@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
-from devstack.cloudsearch.domain import ConfigurationError, DocumentBatchError, Domain, FieldState, _request_id
+from devstack.cloudsearch.domain import ConfigurationError, DocumentBatchError, Domain, FieldState, request_id
 from devstack.cloudsearch.fields import IndexField, options_key
 from devstack.cloudsearch.query import QuerySyntaxError
 
@@ -62,7 +62,14 @@ class CloudSearchHandler(BaseHTTPRequestHandler):
         self._dispatch(b"")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send_json(HTTPStatus.BAD_REQUEST, {"message": "Invalid Content-Length header."})
+            return
         if length > MAX_REQUEST_BYTES:
             self.close_connection = True
             self._send_json(
@@ -116,7 +123,7 @@ class CloudSearchHandler(BaseHTTPRequestHandler):
         # The shape CloudSearch answers with; botocore reads "__type" into a SearchException.
         self._send_json(
             HTTPStatus.BAD_REQUEST,
-            {"error": {"rid": _request_id(), "message": message}, "__type": "#SearchException", "message": message},
+            {"error": {"rid": request_id(), "message": message}, "__type": "#SearchException", "message": message},
         )
 
     def _send_json(self, status: HTTPStatus, body: dict[str, Any]) -> None:
@@ -126,7 +133,7 @@ class CloudSearchHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("x-amzn-RequestId", _request_id())
+        self.send_header("x-amzn-RequestId", request_id())
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
@@ -154,7 +161,7 @@ class CloudSearchHandler(BaseHTTPRequestHandler):
         self._send_xml(
             HTTPStatus.OK,
             f'<{action}Response xmlns="{CONFIG_XML_NAMESPACE}"><{action}Result>{result}</{action}Result>'
-            f"<ResponseMetadata><RequestId>{_request_id()}</RequestId></ResponseMetadata></{action}Response>",
+            f"<ResponseMetadata><RequestId>{request_id()}</RequestId></ResponseMetadata></{action}Response>",
         )
 
     def _send_xml(self, status: int, document: str) -> None:
@@ -274,5 +281,5 @@ def _timestamp(seconds: float) -> str:
 def _xml_error(code: str, message: str) -> str:
     return (
         f'<ErrorResponse xmlns="{CONFIG_XML_NAMESPACE}"><Error><Type>Sender</Type><Code>{escape(code)}</Code>'
-        f"<Message>{escape(message)}</Message></Error><RequestId>{_request_id()}</RequestId></ErrorResponse>"
+        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id()}</RequestId></ErrorResponse>"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -128,3 +129,15 @@ def test_a_batch_over_five_megabytes_is_refused(cloudsearch_domain: Any) -> None
         upload(cloudsearch_domain, *operations)
 
     assert all_ids(cloudsearch_domain) == []
+
+
+def test_concurrent_batches_and_searches_lose_nothing(cloudsearch_domain: Any) -> None:
+    def writer(worker: int) -> None:
+        for number in range(20):
+            upload(cloudsearch_domain, note(f"w{worker}-{number}", headline=f"worker{worker} lighthouse"))
+            search_ids(cloudsearch_domain, "lighthouse")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(writer, range(8)))
+
+    assert cloudsearch_domain.search(query="lighthouse", size=0)["hits"]["found"] == 160
