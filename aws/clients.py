@@ -50,7 +50,10 @@ def get_client(service_name: str) -> Any:
     Clients are keyed on the endpoint and region read from settings at call time, so a settings
     override (tests, the devstack) gets its own client. Creating one makes no network call.
     """
-    endpoint_url: str = settings.AWS_ENDPOINT_URL or ""
+    return _cached_client(service_name, settings.AWS_ENDPOINT_URL or "")
+
+
+def _cached_client(service_name: str, endpoint_url: str) -> Any:
     region: str = settings.AWS_REGION
     key = (service_name, endpoint_url, region)
     client = _clients.get(key)
@@ -93,6 +96,26 @@ def cognito_idp_client() -> Any:
 def sns_client() -> Any:
     """The SNS client (push notifications)."""
     return get_client("sns")
+
+
+def cloudsearch_domain_client(endpoint_url: str) -> Any:
+    """The client for one CloudSearch domain's document or search endpoint (upload_documents, search).
+
+    The domain API has no regional endpoint, so it is always explicit: an URL, or a bare host as
+    the console shows it (CLOUDSEARCH_DOCUMENT_ENDPOINT / CLOUDSEARCH_SEARCH_ENDPOINT), which
+    gets https://.
+    """
+    if "://" not in endpoint_url:
+        endpoint_url = f"https://{endpoint_url}"
+    return _cached_client("cloudsearchdomain", endpoint_url)
+
+
+def cloudsearch_client(endpoint_url: str | None = None) -> Any:
+    """The CloudSearch configuration client (domains, index fields); `endpoint_url` for the local server,
+    which moto does not provide."""
+    if endpoint_url is None:
+        return get_client("cloudsearch")
+    return _cached_client("cloudsearch", endpoint_url)
 
 
 def reset_clients() -> None:

@@ -1,14 +1,18 @@
-"""pytest plugin: a real moto server for the session and `aws_stack`, settings pointed at its resources."""
+"""pytest plugin: a real moto server for the session and `aws_stack`, settings pointed at its resources;
+the local CloudSearch server for the session and `cloudsearch_domain`, emptied for each test."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pytest_django.fixtures import SettingsWrapper
 
-from aws.clients import reset_clients
+from aws.clients import cloudsearch_domain_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_resources
+from devstack.cloudsearch.process import CloudSearchServer
 from devstack.moto_server import MotoServer
 from project.settings import s3_storages
 
@@ -45,3 +49,35 @@ def aws_stack(moto_server: MotoServer, settings: SettingsWrapper) -> Iterator[De
     yield resources
     # Settings go back after the test; drop the clients made for the emulator with them.
     reset_clients()
+
+
+@pytest.fixture(scope="session")
+def cloudsearch_server() -> Iterator[CloudSearchServer]:
+    """The local CloudSearch server (Notes fields) on a free port, shared by the whole session."""
+    with CloudSearchServer() as server:
+        yield server
+
+
+@pytest.fixture
+def cloudsearch_domain(cloudsearch_server: CloudSearchServer, settings: SettingsWrapper) -> Any:
+    """A boto3 `cloudsearchdomain` client on the session's server, which starts each test empty.
+
+    Also points CLOUDSEARCH_DOCUMENT_ENDPOINT / CLOUDSEARCH_SEARCH_ENDPOINT at it.
+    """
+    settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = cloudsearch_server.endpoint_url
+    settings.CLOUDSEARCH_SEARCH_ENDPOINT = cloudsearch_server.endpoint_url
+    # Keyed on the server's endpoint, not on settings: one client serves the whole session.
+    client = cloudsearch_domain_client(cloudsearch_server.endpoint_url)
+    empty_cloudsearch_domain(client)
+    return client
+
+
+def empty_cloudsearch_domain(client: Any) -> None:
+    """Delete every document, through the API as any client would."""
+    while True:
+        found = client.search(query="matchall", queryParser="structured", size=1000, returnFields="_no_fields")
+        ids = [hit["id"] for hit in found["hits"]["hit"]]
+        if not ids:
+            return
+        batch = [{"type": "delete", "id": document_id} for document_id in ids]
+        client.upload_documents(documents=json.dumps(batch).encode(), contentType="application/json")

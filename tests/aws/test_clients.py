@@ -14,6 +14,8 @@ from aws.clients import (
     CONNECT_TIMEOUT_SECONDS,
     MAX_ATTEMPTS,
     READ_TIMEOUT_SECONDS,
+    cloudsearch_client,
+    cloudsearch_domain_client,
     cognito_idp_client,
     dynamodb_client,
     dynamodbstreams_client,
@@ -106,3 +108,25 @@ def test_a_down_endpoint_fails_fast_instead_of_hanging(settings: SettingsWrapper
 
 def test_clients_reach_the_emulator(aws_stack: DevstackResources) -> None:
     assert aws_stack.notes_table in dynamodb_client().list_tables()["TableNames"]
+
+
+def test_a_cloudsearch_domain_client_per_domain_endpoint(settings: SettingsWrapper) -> None:
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"  # moto's: not where a search domain is
+    documents = cloudsearch_domain_client("http://127.0.0.1:4572")
+
+    assert cloudsearch_domain_client("http://127.0.0.1:4572") is documents
+    assert documents.meta.endpoint_url == "http://127.0.0.1:4572"
+    assert documents.meta.service_model.service_name == "cloudsearchdomain"
+
+
+def test_a_bare_cloudsearch_host_gets_https() -> None:
+    host = "search-notes-abc123.eu-west-1.cloudsearch.amazonaws.com"
+
+    assert cloudsearch_domain_client(host).meta.endpoint_url == f"https://{host}"
+
+
+def test_the_cloudsearch_configuration_client_takes_the_local_server(settings: SettingsWrapper) -> None:
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"
+
+    assert cloudsearch_client("http://127.0.0.1:4572").meta.endpoint_url == "http://127.0.0.1:4572"
+    assert cloudsearch_client().meta.endpoint_url == "http://127.0.0.1:4566"
