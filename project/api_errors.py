@@ -50,6 +50,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     NOT_ACCEPTABLE: (406, "The API answers only `application/json`."),
     NOTE_ID_CONFLICT: (409, "The noteId is another user's note or a deleted note's: create with a new noteId."),
     PRECONDITION_FAILED: (412, "`If-Match` names an old version: fetch the object again (see `ETag`), then retry."),
+    UPLOAD_TOO_LARGE: (413, "The photo is larger than the upload limit (`UPLOAD_MAX_BYTES`, 10 MB by default)."),
     REQUEST_TOO_LARGE: (413, "The body is larger than the server accepts."),
     UNSUPPORTED_MEDIA_TYPE: (415, "Send the body as `Content-Type: application/json`."),
     THROTTLED: (429, "Too many requests: wait `Retry-After` seconds before retrying."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +53,15 @@ class UploadCreateOutputSerializer(serializers.Serializer[PresignedUpload]):
 class UploadCreateApi(APIView):
     """A form to POST one photo straight to S3; the key it returns is then attached to a note."""
 
+    @extend_schema(
+        operation_id="upload_create",
+        summary="Get a presigned S3 form for one photo",
+        description="POST the returned `fields` and then the file (as the last form part, named `file`) to `url` "
+        "before `expiresAt`; then send `key` as a note's `photoKey`. The form only accepts this exact key, "
+        "content type and a size up to the limit.",
+        request=UploadCreateInputSerializer,
+        responses={201: UploadCreateOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         serializer = UploadCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
