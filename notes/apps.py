@@ -8,3 +8,6 @@ from django.apps import AppConfig
 class NotesConfig(AppConfig):
     name = "notes"
     verbose_name = "Notes"
+
+    def ready(self) -> None:
+        from notes import signals  # noqa: F401 - connects the mirror's receivers

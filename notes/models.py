@@ -45,3 +45,46 @@ class MobileNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.uuid} → note {self.legacy_note_id}"
+
+
+class MirrorEntry(models.Model):
+    """The mirror's outbox: one row per note whose DynamoDB copy may be behind (SPEC §5).
+
+    A change only records that the note must be sent again (``generation`` goes up); the sender
+    then writes the note's state as MySQL has it at that moment, so many changes cost one write
+    and a late send can never carry old text. The row stays, remembering what was last sent, which
+    lets the reconciler tell a note the site changed from one already mirrored.
+    """
+
+    legacy_note_id = models.PositiveIntegerField(unique=True)
+    # Pending while generation > sent_generation.
+    generation = models.PositiveIntegerField(default=1)
+    sent_generation = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField()
+    # Failed sends back off exponentially; a new change does not reset the wait.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The note's `updated_at` and version as last sent.
+    sent_updated_at = models.DateTimeField(null=True, blank=True)
+    sent_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "mirror entry"
+        verbose_name_plural = "mirror entries"
+
+    def __str__(self) -> str:
+        state = "pending" if self.generation > self.sent_generation else "sent"
+        return f"note {self.legacy_note_id}: {state}"
+
+
+class MirrorState(models.Model):
+    """Small named values the mirror keeps between runs (the reconciler's high-water mark, …)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    value = models.CharField(max_length=255)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

@@ -14,10 +14,12 @@ from typing import Final
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from legacy.validators import validate_latin1
+from notes.mirror import mirror_note_changed
 from notes.mobile import mobile_note_change_record, mobile_notes_ensure
 from notes.models import MobileNote
 from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
@@ -86,6 +88,12 @@ def note_tags_set(*, note: LegacyNote, tags: Iterable[str]) -> bool:
     return bool(removed or added)
 
 
+def _record_change(*, mobile: MobileNote, note_id: int, touch: bool) -> None:
+    """A change Lambridge made: the next version, and the note queued for the mirror."""
+    mobile_note_change_record(mobile=mobile, note_id=note_id, touch=touch)
+    mirror_note_changed(note_id=note_id)
+
+
 def _note_lock_name(note_uuid: uuid.UUID) -> str:
     return f"lambridge.note.{note_uuid.hex}"
 
@@ -126,15 +134,41 @@ def note_create(
         if mobile is not None and mobile.creator_user_id != owner.user_id:
             raise NoteIdTaken("This noteId is already used by another note.")
         if mobile is None:
-            mobile = MobileNote.objects.create(uuid=note_uuid, creator_user_id=owner.user_id, photo_key=photo_key)
-        note = LegacyNote(user=owner, headline=headline, body=text, visibility=visibility, created_at=timezone.now())
-        note.save()
-        note_tags_set(note=note, tags=tags)
-        updated_at = LegacyNote.objects.filter(pk=note.pk).values_list("updated_at", flat=True).first()
-        MobileNote.objects.filter(pk=mobile.pk).update(
-            legacy_note_id=note.pk, legacy_updated_at=updated_at, photo_key=photo_key
-        )
+            # The claim commits on its own: a retry after a crash from here on finds it and finishes.
+            mobile = MobileNote.objects.create(uuid=note_uuid, creator_user_id=owner.user_id)
+        with transaction.atomic():
+            note = _note_insert(
+                owner=owner,
+                headline=headline,
+                text=text,
+                visibility=visibility,
+                tags=tags,
+                mobile=mobile,
+                photo_key=photo_key,
+            )
+            mirror_note_changed(note_id=note.pk)
     return NoteCreated(view=_view_of(note.pk), created=True)
+
+
+def _note_insert(
+    *,
+    owner: LegacyUser,
+    headline: str,
+    text: str,
+    visibility: str,
+    tags: Iterable[str],
+    mobile: MobileNote,
+    photo_key: str,
+) -> LegacyNote:
+    """The site's rows of a new note, then the link from its claimed MobileNote."""
+    note = LegacyNote(user=owner, headline=headline, body=text, visibility=visibility, created_at=timezone.now())
+    note.save()
+    note_tags_set(note=note, tags=tags)
+    updated_at = LegacyNote.objects.filter(pk=note.pk).values_list("updated_at", flat=True).first()
+    MobileNote.objects.filter(pk=mobile.pk).update(
+        legacy_note_id=note.pk, legacy_updated_at=updated_at, photo_key=photo_key
+    )
+    return note
 
 
 def _existing_for_repeat(mobile: MobileNote, owner: LegacyUser) -> NoteView:
@@ -162,7 +196,7 @@ def note_update(
     checked under the note's lock, after counting any change the site made meanwhile.
     """
     note_id = view.note.note_id
-    with named_lock(_note_lock_name(view.mobile.uuid)):
+    with named_lock(_note_lock_name(view.mobile.uuid)), transaction.atomic():
         current = _view_of(note_id)
         if expected_version is not None and current.mobile.version != expected_version:
             raise NoteVersionMismatch(current)
@@ -177,7 +211,7 @@ def note_update(
         if photo_changed:
             MobileNote.objects.filter(pk=current.mobile.pk).update(photo_key=photo_key)
         if columns_changed or tags_changed or photo_changed:
-            mobile_note_change_record(mobile=current.mobile, note_id=note_id, touch=not columns_changed)
+            _record_change(mobile=current.mobile, note_id=note_id, touch=not columns_changed)
         else:
             return current
     return _view_of(note_id)
@@ -185,7 +219,7 @@ def note_update(
 
 def note_soft_delete(*, view: NoteView, expected_version: int | None = None) -> None:
     """Delete a note the way the site does (`deleted = 1`): the site and the apps stop showing it."""
-    with named_lock(_note_lock_name(view.mobile.uuid)):
+    with named_lock(_note_lock_name(view.mobile.uuid)), transaction.atomic():
         current = _view_of(view.note.note_id)
         if expected_version is not None and current.mobile.version != expected_version:
             raise NoteVersionMismatch(current)
@@ -193,7 +227,7 @@ def note_soft_delete(*, view: NoteView, expected_version: int | None = None) -> 
             return
         current.note.deleted = True
         current.note.save()
-        mobile_note_change_record(mobile=current.mobile, note_id=current.note.note_id, touch=False)
+        _record_change(mobile=current.mobile, note_id=current.note.note_id, touch=False)
 
 
 def notes_set_deleted(*, notes: Iterable[LegacyNote], deleted: bool) -> int:
@@ -202,13 +236,13 @@ def notes_set_deleted(*, notes: Iterable[LegacyNote], deleted: bool) -> int:
     mobiles = mobile_notes_ensure(notes)
     changed = 0
     for note in notes:
-        with named_lock(_note_lock_name(mobiles[note.note_id].uuid)):
+        with named_lock(_note_lock_name(mobiles[note.note_id].uuid)), transaction.atomic():
             current = _view_of(note.note_id)
             if current.note.deleted == deleted:
                 continue
             current.note.deleted = deleted
             current.note.save()
-            mobile_note_change_record(mobile=current.mobile, note_id=note.note_id, touch=False)
+            _record_change(mobile=current.mobile, note_id=note.note_id, touch=False)
             changed += 1
     return changed
 
@@ -231,11 +265,12 @@ def note_staff_save(
             MobileNote.objects.filter(pk=mobile.pk).update(
                 photo_key=staff_photo_store(note_id=note.note_id, file=photo)
             )
+        mirror_note_changed(note_id=note.note_id)
         return
     photo_key = staff_photo_store(note_id=note.note_id, file=photo) if photo is not None else None
     # Before saving, so the save below counts as Lambridge's change, not as one by the site.
     mobile = mobile_notes_ensure([note])[note.note_id]
-    with named_lock(_note_lock_name(mobile.uuid)):
+    with named_lock(_note_lock_name(mobile.uuid)), transaction.atomic():
         columns_changed = bool(note.changed_fields())
         note.save()
         tags_changed = tags is not None and note_tags_set(note=note, tags=tags)
@@ -244,4 +279,4 @@ def note_staff_save(
         if photo_changed:
             MobileNote.objects.filter(pk=mobile.pk).update(photo_key=new_photo_key)
         if columns_changed or tags_changed or photo_changed:
-            mobile_note_change_record(mobile=mobile, note_id=note.note_id, touch=not columns_changed)
+            _record_change(mobile=mobile, note_id=note.note_id, touch=not columns_changed)

@@ -239,6 +239,9 @@ CLOUDSEARCH_DOCUMENT_ENDPOINT = env.str("CLOUDSEARCH_DOCUMENT_ENDPOINT", default
 CLOUDSEARCH_SEARCH_ENDPOINT = env.str("CLOUDSEARCH_SEARCH_ENDPOINT", default="")
 # The reference puts the API behind API Gateway keys; this makes the app require them too.
 API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
+# Send a changed note to DynamoDB right after the write commits; off, only `mirror_drain` sends
+# (the scheduled event), e.g. to keep AWS calls out of API requests entirely.
+MIRROR_SEND_ON_COMMIT = env.bool("MIRROR_SEND_ON_COMMIT", default=True)
 
 # --- Media ---------------------------------------------------------------------------------
 

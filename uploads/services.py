@@ -272,6 +272,21 @@ def media_url(*, key: str, private: bool) -> str:
     )
 
 
+def media_stable_url(*, key: str) -> str:
+    """An unsigned URL of the photo at `key` that does not expire: what the mirror stores (s3Url).
+
+    The CloudFront URL when MEDIA_CDN_DOMAIN is set, else the S3 object URL. Readers of the mirror
+    get a fresh signed URL from the API (media_url) when the bucket is private.
+    """
+    domain = _cdn_domain()
+    if domain:
+        return f"https://{domain}/{quote(key)}"
+    endpoint: str = settings.AWS_ENDPOINT_URL
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/{settings.AWS_STORAGE_BUCKET_NAME}/{quote(key)}"
+    return f"https://{settings.AWS_STORAGE_BUCKET_NAME}.s3.{settings.AWS_REGION}.amazonaws.com/{quote(key)}"
+
+
 def _cdn_domain() -> str:
     # Forgive "https://cdn.example.com/" where a bare domain is expected.
     domain: str = settings.MEDIA_CDN_DOMAIN or ""

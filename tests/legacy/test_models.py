@@ -166,9 +166,11 @@ def test_saving_an_edited_note_writes_only_the_edited_column() -> None:
     assert changed == {"headline", "updated_at"}  # MySQL bumped updated_at, as for the site's edits
     assert fetch_value("SELECT headline FROM notes WHERE note_id = %s", [note_id]) == "Crêpes in Normandy"
     assert fetch_value("SELECT updated_at > '2013-03-03 03:03:03' FROM notes WHERE note_id = %s", [note_id]) == 1
-    assert len(queries) == 1
-    assert "`headline`" in queries[0]["sql"]
-    assert "`updated_at`" not in queries[0]["sql"]
+    # (The mirror's outbox records the change too: its writes go to its own table.)
+    note_writes = [query["sql"] for query in queries if "`notes`" in query["sql"]]
+    assert len(note_writes) == 1
+    assert "`headline`" in note_writes[0]
+    assert "`updated_at`" not in note_writes[0]
     assert "`created_at`" not in queries[0]["sql"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from devstack.aws_resources import DevstackResources
+from notes.mirror import mirror_inline_resume
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_user
 
@@ -26,6 +27,14 @@ class Member:
         response = self.client.post("/api/v1/notes/", body, format="json")
         assert response.status_code == 201, response.content
         return dict(response.json())
+
+
+@pytest.fixture(autouse=True)
+def _mirror_sends_after_commit() -> Iterator[None]:
+    """Each test starts like a new process: no pause of the after-commit sends left by another."""
+    mirror_inline_resume()
+    yield
+    mirror_inline_resume()
 
 
 @pytest.fixture
