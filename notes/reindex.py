@@ -1,0 +1,183 @@
+"""`search_reindex`: rebuild the DynamoDB mirror and the search index from MySQL, in batches.
+
+For a first backfill, after an outage longer than the outbox should carry, or when an index was
+lost. MySQL is the truth: every live note is written (DynamoDB `BatchWriteItem`, search batches),
+then whatever the table or the index holds that is no longer a live note is removed. Progress is
+saved after every batch, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from aws.clients import dynamodb_client
+from legacy.models import LegacyNote
+from notes.mirror import mirror_item
+from notes.models import MirrorEntry, MirrorState, MobileNote
+from notes.search.backend import search_backend
+from notes.selectors import note_views, notes_with_owner_and_tags
+from notes.stream import search_document_from_item
+
+RESUME_MARK = "reindex.after_note_id"
+DEFAULT_BATCH_SIZE = 500
+DYNAMODB_BATCH_MAX = 25  # BatchWriteItem's limit
+UNPROCESSED_ATTEMPTS = 8
+UNPROCESSED_BACKOFF_SECONDS = 0.05
+
+_deserializer = TypeDeserializer()
+
+
+class ReindexError(RuntimeError):
+    """DynamoDB kept refusing part of a batch; the run can be started again and resumes."""
+
+
+@dataclass
+class ReindexReport:
+    written: int = 0
+    removed_from_table: int = 0
+    removed_from_index: int = 0
+    resumed_after_note_id: int = 0
+    seconds: float = 0.0
+    batches: list[int] = field(default_factory=list)
+
+
+def _live_notes() -> Any:
+    return LegacyNote.objects.filter(deleted=False).order_by("note_id")
+
+
+def search_reindex(
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    restart: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> ReindexReport:
+    """Write every live note to the table and the index, then remove what is no longer live."""
+    started = time.monotonic()
+    if restart:
+        MirrorState.objects.filter(name=RESUME_MARK).delete()
+    after = int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
+    report = ReindexReport(resumed_after_note_id=after)
+    backend = search_backend()
+    while batch := list(notes_with_owner_and_tags(_live_notes().filter(note_id__gt=after))[:batch_size]):
+        views = note_views(batch)
+        items = [mirror_item(view) for view in views]
+        _batch_write(
+            [{"PutRequest": {"Item": item}} for item in items]
+        )
+        backend.index([search_document_from_item(_plain(item)) for item in items])
+        _mark_sent(views)
+        after = batch[-1].note_id
+        MirrorState.objects.update_or_create(name=RESUME_MARK, defaults={"value": str(after)})
+        report.written += len(batch)
+        report.batches.append(len(batch))
+        if on_progress:
+            on_progress(len(batch))
+    report.removed_from_table = _remove_from_table()
+    report.removed_from_index = _remove_from_index(backend)
+    MirrorState.objects.filter(name=RESUME_MARK).delete()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def live_note_count(*, restart: bool = False) -> int:
+    """How many notes a run (or the rest of an interrupted one) writes: for a progress bar."""
+    after = 0 if restart else int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
+    return int(_live_notes().filter(note_id__gt=after).count())
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _batch_write(requests: Sequence[dict[str, Any]]) -> None:
+    """BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed."""
+    client = dynamodb_client()
+    table = settings.NOTES_TABLE
+    for start in range(0, len(requests), DYNAMODB_BATCH_MAX):
+        pending: dict[str, Any] = {table: list(requests[start : start + DYNAMODB_BATCH_MAX])}
+        for attempt in range(UNPROCESSED_ATTEMPTS):
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(UNPROCESSED_BACKOFF_SECONDS * 2**attempt)
+        else:
+            raise ReindexError(f"DynamoDB left {len(pending[table])} writes unprocessed; run search_reindex again.")
+
+
+def _mark_sent(views: Sequence[Any]) -> None:
+    """The outbox agrees: these notes are mirrored as they are now (no drain or reconcile resend)."""
+    now = timezone.now()
+    by_id = {view.note.note_id: view for view in views}
+    existing = set(MirrorEntry.objects.filter(legacy_note_id__in=by_id).values_list("legacy_note_id", flat=True))
+    MirrorEntry.objects.bulk_create(
+        [
+            MirrorEntry(legacy_note_id=note_id, generation=0, changed_at=now, next_attempt_at=now)
+            for note_id in by_id
+            if note_id not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    for note_id, view in by_id.items():
+        MirrorEntry.objects.filter(legacy_note_id=note_id).update(
+            sent_generation=F("generation"),
+            attempts=0,
+            last_error="",
+            sent_at=now,
+            sent_updated_at=view.note.updated_at,
+            sent_version=view.mobile.version,
+        )
+
+
+def _stale_ids(note_ids: Sequence[str]) -> list[str]:
+    """Of these noteIds, the ones that are not live notes in MySQL (deleted, gone, or unknown)."""
+    legacy_ids = dict(
+        MobileNote.objects.filter(uuid__in=note_ids, legacy_note__isnull=False).values_list("uuid", "legacy_note_id")
+    )
+    live = set(LegacyNote.objects.filter(pk__in=legacy_ids.values(), deleted=False).values_list("pk", flat=True))
+    live_uuids = {str(note_uuid) for note_uuid, legacy_id in legacy_ids.items() if legacy_id in live}
+    return [note_id for note_id in note_ids if note_id not in live_uuids]
+
+
+def _table_ids() -> Iterator[list[str]]:
+    paginator = dynamodb_client().get_paginator("scan")
+    for page in paginator.paginate(
+        TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True
+    ):
+        yield [item["noteId"]["S"] for item in page.get("Items", [])]
+
+
+def _remove_from_table() -> int:
+    removed = 0
+    for note_ids in _table_ids():
+        stale = _stale_ids(note_ids)
+        _batch_write([{"DeleteRequest": {"Key": {"noteId": {"S": note_id}}}} for note_id in stale])
+        removed += len(stale)
+    return removed
+
+
+def _remove_from_index(backend: Any) -> int:
+    removed = 0
+    chunk: list[str] = []
+    for note_id in backend.indexed_ids():
+        chunk.append(note_id)
+        if len(chunk) == DEFAULT_BATCH_SIZE:
+            removed += _remove_chunk(backend, chunk)
+            chunk = []
+    if chunk:
+        removed += _remove_chunk(backend, chunk)
+    return removed
+
+
+def _remove_chunk(backend: Any, note_ids: list[str]) -> int:
+    stale = _stale_ids(note_ids)
+    if stale:
+        backend.delete(stale)
+    return len(stale)
