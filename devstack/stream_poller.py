@@ -163,6 +163,9 @@ class StreamPoller:
 
         client = dynamodbstreams_client()
         stream_arn = self.stream_arn()
+        # The table has one stream; positions in streams of tables since recreated are dead weight.
+        for old_arn in [arn for arn in self.positions if arn != stream_arn]:
+            del self.positions[old_arn]
         delivered = 0
         for shard_id in self._shard_ids(stream_arn):
             while (iterator := self._iterator(stream_arn, shard_id)) is not None:
