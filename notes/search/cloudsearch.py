@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,9 @@ LIST_PAGE_SIZE = 1000
 # only the filter below may touch.
 SEARCH_FIELDS = ("headline", "note_text")
 QUERY_OPTIONS = json.dumps({"fields": list(SEARCH_FIELDS)})
+# Characters XML 1.0 cannot carry: CloudSearch refuses a whole batch over one of them, and text the
+# PHP site wrote may hold some. They are dropped from indexed text (they are never searched for).
+INVALID_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def quote_value(value: str) -> str:
@@ -37,11 +41,15 @@ def access_filter(*, user_id: int) -> str:
     return f"(or user_id:{quote_value(str(int(user_id)))} visibility:{quote_value('public')})"
 
 
+def _clean(text: str) -> str:
+    return INVALID_CHARACTERS.sub("", text)
+
+
 def document_fields(document: SearchDocument) -> dict[str, Any]:
     """The index fields of a document; s3_url is left out without a photo (CloudSearch refuses null)."""
     fields: dict[str, Any] = {
-        "headline": document.headline,
-        "note_text": document.text,
+        "headline": _clean(document.headline),
+        "note_text": _clean(document.text),
         "user_id": str(document.user_id),
         "visibility": document.visibility,
         "updated_at": document.updated_at,
