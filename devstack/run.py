@@ -1,8 +1,9 @@
 """`make run`: the whole local stack in one command, stopped by one Ctrl-C.
 
 MySQL at DATABASE_URL (or, when none answers, an SQLite file, said loudly), the site's tables
-and demo data, migrations, moto in server mode with the bucket, table and Cognito pool, then the
-API and admin on http://127.0.0.1:8000. Never run against real AWS or the site's real database:
+and demo data, migrations, moto in server mode with the bucket, table and Cognito pool, the local
+CloudSearch server with the Notes index fields and the stream poller feeding it from the table's
+stream, then the API and admin on http://127.0.0.1:8000. Never run against real AWS or the site's real database:
 it creates tables and demo rows.
 """
 
@@ -26,6 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/lambridge"
 SERVER_STARTUP_TIMEOUT_SECONDS = 60.0
 DEFAULT_MOTO_PORT = "5000"
+DEFAULT_CLOUDSEARCH_PORT = "4572"
+# The local CloudSearch keeps its documents here, so the index survives a restart.
+DEFAULT_CLOUDSEARCH_DATA = ROOT / ".local" / "cloudsearch"
+# The stream poller's position in the table's stream (see devstack/stream_poller.py).
+DEFAULT_STREAM_STATE = ROOT / ".local" / "stream_poller.json"
+# The search domain the local server serves and the configuration calls name.
+CLOUDSEARCH_DOMAIN_NAME = "notes"
 # Another shell can `set -a; . .local/devstack.env` to run manage.py commands against the stack.
 # DEVSTACK_ENV_FILE puts it elsewhere (the tests do, so a developer's own file is left alone).
 DEFAULT_ENV_FILE = ROOT / ".local" / "devstack.env"
@@ -166,6 +174,33 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) ->
     raise SystemExit(f"The server did not answer {url} within {timeout:.0f} s.")
 
 
+def configure_search_domain(endpoint_url: str) -> None:
+    """The Notes domain's index fields, defined through the configuration API as infra/ does on AWS."""
+    from aws.clients import cloudsearch_client
+    from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
+
+    client = cloudsearch_client(endpoint_url)
+    for field in NOTES_INDEX_FIELDS:
+        client.define_index_field(DomainName=CLOUDSEARCH_DOMAIN_NAME, IndexField=field)
+    client.index_documents(DomainName=CLOUDSEARCH_DOMAIN_NAME)
+
+
+def search_environment(endpoint_url: str) -> dict[str, str]:
+    """The settings that point the API and the stream handler at the local CloudSearch server."""
+    return {"CLOUDSEARCH_DOCUMENT_ENDPOINT": endpoint_url, "CLOUDSEARCH_SEARCH_ENDPOINT": endpoint_url}
+
+
+def _stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -176,20 +211,34 @@ def main() -> None:
     _environment_defaults()
     database_url = choose_database()
 
+    from devstack.cloudsearch.process import CloudSearchServer, CloudSearchServerError
     from devstack.moto_server import MotoServer, MotoServerError
 
     moto_port = int(os.environ.get("DEVSTACK_MOTO_PORT", DEFAULT_MOTO_PORT))
     web_port = int(os.environ.get("DEVSTACK_PORT", "8000"))
+    cloudsearch_port = int(os.environ.get("DEVSTACK_CLOUDSEARCH_PORT", DEFAULT_CLOUDSEARCH_PORT))
+    cloudsearch_data = ROOT / os.environ.get("DEVSTACK_CLOUDSEARCH_DATA", DEFAULT_CLOUDSEARCH_DATA)
+    stream_state = ROOT / os.environ.get("DEVSTACK_STREAM_STATE", DEFAULT_STREAM_STATE)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server: subprocess.Popen[bytes] | None = None
+    poller: subprocess.Popen[bytes] | None = None
     moto_server = MotoServer(moto_port, stable_ids=True)
     try:
         moto_server.start()
     except MotoServerError as exc:
         raise SystemExit(f"The AWS emulator did not start: {exc}\nSet DEVSTACK_MOTO_PORT to a free port.") from None
-    with moto_server as moto:
+    search_server = CloudSearchServer(cloudsearch_port, data_dir=cloudsearch_data)
+    try:
+        search_server.start()
+    except CloudSearchServerError as exc:
+        moto_server.stop()
+        raise SystemExit(
+            f"The local CloudSearch server did not start: {exc}\nSet DEVSTACK_CLOUDSEARCH_PORT to a free port."
+        ) from None
+    with moto_server as moto, search_server as cloudsearch:
         try:
             os.environ["AWS_ENDPOINT_URL"] = moto.endpoint_url
+            os.environ.update(search_environment(cloudsearch.endpoint_url))
             import django
 
             django.setup()
@@ -197,9 +246,15 @@ def main() -> None:
 
             summary = prepare_database()
             resources = ensure_resources()
+            configure_search_domain(cloudsearch.endpoint_url)
             os.environ.update(local_environment(resources))
-            _write_env_file(database_url, local_environment(resources))
+            _write_env_file(database_url, local_environment(resources) | search_environment(cloudsearch.endpoint_url))
             token = demo_bearer_token(resources)
+            # The local stand-in for the stream → Lambda mapping: table changes reach the index.
+            poller = subprocess.Popen(
+                [sys.executable, "-m", "devstack.stream_poller", "--state-file", str(stream_state)],
+                env=os.environ.copy(),
+            )
 
             base = f"http://127.0.0.1:{web_port}"
             server = subprocess.Popen(
@@ -207,17 +262,13 @@ def main() -> None:
                 env=os.environ.copy(),
             )
             wait_for_http(f"{base}/healthz", server, SERVER_STARTUP_TIMEOUT_SECONDS)
-            _print_banner(base, database_url, moto.endpoint_url, resources, summary, token)
+            _print_banner(base, database_url, moto.endpoint_url, resources, summary, token, cloudsearch_data)
             server.wait()
         except KeyboardInterrupt:
-            say("\nStopping the server and the AWS emulator…")
+            say("\nStopping the server, the stream poller, CloudSearch and the AWS emulator…")
         finally:
-            if server is not None and server.poll() is None:
-                server.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    server.wait(timeout=10)
-                if server.poll() is None:
-                    server.kill()
+            _stop_process(server)
+            _stop_process(poller)
     say("Stopped.")
 
 
@@ -233,7 +284,9 @@ def _write_env_file(database_url: str, aws_environment: dict[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _print_banner(base: str, database_url: str, endpoint: str, resources: Any, summary: Any, token: str) -> None:
+def _print_banner(
+    base: str, database_url: str, endpoint: str, resources: Any, summary: Any, token: str, search_data: Path
+) -> None:
     from devstack.demo_data import DEMO_USER
 
     database = urllib.parse.urlsplit(database_url)
@@ -245,6 +298,11 @@ def _print_banner(base: str, database_url: str, endpoint: str, resources: Any, s
     say(f"  Demo data:  {summary.users} site users, {summary.notes} notes")
     say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
     say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
+    shown_data = search_data.relative_to(ROOT) if search_data.is_relative_to(ROOT) else search_data
+    say(f"  Search:     CloudSearch (local) at {os.environ['CLOUDSEARCH_SEARCH_ENDPOINT']}: domain")
+    say(
+        f"              {CLOUDSEARCH_DOMAIN_NAME}, documents in {shown_data}; the stream poller feeds it from the table"
+    )
     path = env_file()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     say(f"  Shell:      set -a; . {shown}; set +a   (then manage.py commands use the stack)")

@@ -210,3 +210,25 @@ def _settled(position: SyncPosition, started: datetime) -> SyncPosition:
 
 
 MAX_NOTE_ID = 2**32 - 1  # notes.note_id is INT UNSIGNED
+
+
+# --- Search results -------------------------------------------------------------------------
+
+
+def notes_visible_by_uuids(*, user_id: int, note_uuids: Sequence[uuid.UUID]) -> list[NoteView]:
+    """The notes with these noteIds that ``user_id`` may read now, in the order given.
+
+    For search hits: the index may be behind MySQL, so a hit that was deleted or made private since
+    is dropped here. Two queries whatever the number of ids (MobileNote rows, then the notes with
+    owner and tags).
+    """
+    if not note_uuids:
+        return []
+    mobiles = list(MobileNote.objects.filter(uuid__in=set(note_uuids), legacy_note__isnull=False))
+    if not mobiles:
+        return []
+    visible = notes_visible_to(user_id=user_id).filter(pk__in=[mobile.legacy_note_id for mobile in mobiles])
+    notes = list(notes_with_owner_and_tags(visible))
+    by_uuid = {view.mobile.uuid: view for view in note_views(notes, known=mobiles)}
+    ranked = dict.fromkeys(note_uuids)  # a repeated id is shown once, at its best rank
+    return [by_uuid[note_uuid] for note_uuid in ranked if note_uuid in by_uuid]

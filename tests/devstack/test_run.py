@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +31,7 @@ from typing import IO, Any
 import boto3
 import pytest
 
+from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from devstack.demo_data import DEFAULT_NOTES, DEFAULT_USERS, DEMO_SITE_ADMIN, DEMO_USER, DEMO_USER_NOTES
 from devstack.moto_server import free_port
 from devstack.run import READY_LINE, STAFF_PASSWORD, STAFF_USERNAME
@@ -57,16 +59,18 @@ NEWCOMER_UNSET = (
     "COGNITO_JWKS_URL",
     "CLOUDSEARCH_DOCUMENT_ENDPOINT",
     "CLOUDSEARCH_SEARCH_ENDPOINT",
+    "SEARCH_BACKEND",
     "API_KEY_REQUIRED",
 )
 
 
-def _two_free_ports() -> tuple[int, int]:
-    web = free_port()
-    moto = free_port()
-    while moto == web:
-        moto = free_port()
-    return web, moto
+def _three_free_ports() -> tuple[int, int, int]:
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports[0], ports[1], ports[2]
 
 
 def _accepts_connections(port: int) -> bool:
@@ -83,7 +87,7 @@ class RunningStack:
     """
 
     def __init__(self, *, database_url: str, env_file: Path, **environment: str) -> None:
-        self.port, self.moto_port = _two_free_ports()
+        self.port, self.moto_port, self.cloudsearch_port = _three_free_ports()
         self.env_file = env_file
         self.environment = {
             **{name: value for name, value in os.environ.items() if name not in NEWCOMER_UNSET},
@@ -91,6 +95,10 @@ class RunningStack:
             "DEVSTACK_PORT": str(self.port),
             "DEVSTACK_MOTO_PORT": str(self.moto_port),
             "DEVSTACK_ENV_FILE": str(env_file),
+            "DEVSTACK_CLOUDSEARCH_PORT": str(self.cloudsearch_port),
+            # Next to the env file: never the repository's own .local/.
+            "DEVSTACK_CLOUDSEARCH_DATA": str(env_file.parent / f"{env_file.stem}-cloudsearch"),
+            "DEVSTACK_STREAM_STATE": str(env_file.parent / f"{env_file.stem}-stream.json"),
             "PYTHONUNBUFFERED": "1",
             **environment,
         }
@@ -240,6 +248,16 @@ def _emulator_client(stack: RunningStack, service: str) -> Any:
     )
 
 
+def _search_client(stack: RunningStack) -> Any:
+    return boto3.client(
+        "cloudsearchdomain",
+        endpoint_url=f"http://{HOST}:{stack.cloudsearch_port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def _count_users(database: str) -> int:
     server = mysql_server_connection(database)
     try:
@@ -379,6 +397,51 @@ def test_the_env_file_goes_where_devstack_env_file_says_and_points_at_the_stack(
     assert settings["COGNITO_USER_POOL_ID"] in stack.output
     assert settings["COGNITO_JWKS_URL"].startswith(stack.moto_url)
     assert f"set -a; . {stack.env_file}; set +a" in stack.output
+    assert settings["CLOUDSEARCH_DOCUMENT_ENDPOINT"] == f"http://{HOST}:{stack.cloudsearch_port}"
+    assert settings["CLOUDSEARCH_SEARCH_ENDPOINT"] == f"http://{HOST}:{stack.cloudsearch_port}"
+
+
+def test_the_cloudsearch_endpoint_answers_with_the_notes_index_fields(stack: RunningStack) -> None:
+    assert f"CloudSearch (local) at http://{HOST}:{stack.cloudsearch_port}" in stack.output
+
+    answer = _search_client(stack).search(query="matchall", queryParser="structured", size=0)
+    fields = boto3.client(
+        "cloudsearch",
+        endpoint_url=f"http://{HOST}:{stack.cloudsearch_port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).describe_index_fields(DomainName="notes")["IndexFields"]
+
+    assert answer["hits"]["found"] >= 0
+    assert {field["Options"]["IndexFieldName"] for field in fields} == {
+        field["IndexFieldName"] for field in NOTES_INDEX_FIELDS
+    }
+
+
+def test_a_note_written_to_the_table_is_found_in_cloudsearch_through_the_stream_poller(stack: RunningStack) -> None:
+    note_id = str(uuid.uuid4())
+    _emulator_client(stack, "dynamodb").put_item(
+        TableName="Notes",
+        Item={
+            "noteId": {"S": note_id},
+            "userId": {"N": "1"},
+            "headline": {"S": "Polled into the index"},
+            "text": {"S": "zeppelin"},
+            "visibility": {"S": "public"},
+            "tags": {"L": []},
+            "updatedAt": {"S": "2026-11-21T10:00:00Z"},
+            "version": {"N": "1"},
+        },
+    )
+
+    deadline = time.monotonic() + 20
+    found: list[str] = []
+    while time.monotonic() < deadline and note_id not in found:
+        found = [hit["id"] for hit in _search_client(stack).search(query="zeppelin")["hits"]["hit"]]
+        time.sleep(0.2)
+
+    assert note_id in found, stack.output
 
 
 # --- Stopping --------------------------------------------------------------------------------
@@ -408,6 +471,7 @@ def test_a_stop_signal_stops_the_server_and_the_emulator(
     assert stack.output.rstrip().endswith(STOPPED_LINE), stack.output
     assert not _accepts_connections(stack.port)
     assert not _accepts_connections(stack.moto_port)
+    assert not _accepts_connections(stack.cloudsearch_port)
 
 
 # --- No MySQL --------------------------------------------------------------------------------
