@@ -57,21 +57,19 @@ def search_reindex(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     restart: bool = False,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> ReindexReport:
     """Write every live note to the table and the index, then remove what is no longer live."""
     started = time.monotonic()
     if restart:
         MirrorState.objects.filter(name=RESUME_MARK).delete()
-    after = int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
+    after = _resume_point()
     report = ReindexReport(resumed_after_note_id=after)
     backend = search_backend()
     while batch := list(notes_with_owner_and_tags(_live_notes().filter(note_id__gt=after))[:batch_size]):
         views = note_views(batch)
         items = [mirror_item(view) for view in views]
-        _batch_write(
-            [{"PutRequest": {"Item": item}} for item in items]
-        )
+        _batch_write([{"PutRequest": {"Item": item}} for item in items])
         backend.index([search_document_from_item(_plain(item)) for item in items])
         _mark_sent(views)
         after = batch[-1].note_id
@@ -89,8 +87,15 @@ def search_reindex(
 
 def live_note_count(*, restart: bool = False) -> int:
     """How many notes a run (or the rest of an interrupted one) writes: for a progress bar."""
-    after = 0 if restart else int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
+    after = (
+        0 if restart else int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
+    )
     return int(_live_notes().filter(note_id__gt=after).count())
+
+
+def _resume_point() -> int:
+    """The last note id an interrupted run wrote (0: none)."""
+    return int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -148,9 +153,7 @@ def _stale_ids(note_ids: Sequence[str]) -> list[str]:
 
 def _table_ids() -> Iterator[list[str]]:
     paginator = dynamodb_client().get_paginator("scan")
-    for page in paginator.paginate(
-        TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True
-    ):
+    for page in paginator.paginate(TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True):
         yield [item["noteId"]["S"] for item in page.get("Items", [])]
 
 

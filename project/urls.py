@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from notes.apis import ReferenceCreateNoteApi
-from notes.search.apis import NoteSearchApi, ReferenceSearchNotesApi
+from notes.search.apis import ReferenceSearchNotesApi
 from project import health
 from project.schema_views import DocsView, SchemaApi
 
@@ -19,8 +19,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.urls")),
-    # Before the notes routes; "search" is no noteId anyway.
-    path("api/v1/notes/search", NoteSearchApi.as_view(), name="note-search"),
     path("api/v1/", include("notes.urls")),
     path("api/v1/", include("uploads.urls")),
     # The reference architecture's route, for apps built against it.

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Notes per batch.")
-        parser.add_argument("--restart", action="store_true", help="Start from the first note, not where a run stopped.")
+        parser.add_argument(
+            "--restart", action="store_true", help="Start from the first note, not where a run stopped."
+        )
         parser.add_argument("--no-progress", action="store_true", help="Do not draw a progress bar.")
 
     def handle(self, *args: Any, batch_size: int, restart: bool, no_progress: bool, **options: Any) -> None:
