@@ -1,0 +1,101 @@
+"""`manage.py search_reindex`: a few thousand notes into DynamoDB and the search index in batches,
+with a progress bar; an interrupted run resumes; whatever is no longer a live note is removed."""
+
+from __future__ import annotations
+
+import uuid
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from pytest_django.fixtures import SettingsWrapper
+
+from aws.clients import dynamodb_client
+from devstack.aws_resources import DevstackResources, ensure_notes_table
+from notes.mirror import mirror_reconcile, mirror_send
+from notes.models import MobileNote
+from notes.reindex import search_reindex
+from notes.search.backend import SearchDocument, search_backend
+from tests.factories import legacy_connection, site_user
+from tests.notes.search_helpers import indexed_documents
+
+pytestmark = pytest.mark.django_db
+
+NOTES = 2400
+DELETED_EVERY = 10  # every tenth note is soft-deleted
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.fixture
+def table(aws_stack: DevstackResources, settings: SettingsWrapper) -> str:
+    settings.NOTES_TABLE = f"Notes-{uuid.uuid4().hex[:12]}"
+    ensure_notes_table(settings.NOTES_TABLE)
+    return str(settings.NOTES_TABLE)
+
+
+def insert_site_notes(user_id: int) -> None:
+    rows = [
+        (user_id, f"Note {n}", f"Body of note {n}", "public" if n % 3 else "private", int(n % DELETED_EVERY == 0))
+        for n in range(NOTES)
+    ]
+    with legacy_connection().cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO notes (user_id, headline, body, visibility, deleted, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, '2016-01-01 00:00:00')",
+            rows,
+        )
+
+
+def table_ids(table: str) -> set[str]:
+    paginator = dynamodb_client().get_paginator("scan")
+    return {item["noteId"]["S"] for page in paginator.paginate(TableName=table) for item in page["Items"]}
+
+
+def test_an_interrupted_reindex_resumes_and_leaves_exactly_the_live_notes(table: str, cloudsearch_domain: Any) -> None:
+    insert_site_notes(site_user())
+    live = NOTES - NOTES // DELETED_EVERY
+    stale = str(uuid.uuid4())
+    dynamodb_client().put_item(TableName=table, Item={"noteId": {"S": stale}, "version": {"N": "1"}})
+    search_backend().index(
+        [
+            SearchDocument(
+                note_id=stale,
+                headline="gone",
+                text="",
+                user_id=1,
+                visibility="public",
+                updated_at="2016-01-01T00:00:00Z",
+            )
+        ]
+    )
+    batches_seen = []
+
+    def interrupt_after_two(count: int) -> None:
+        batches_seen.append(count)
+        if len(batches_seen) == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        search_reindex(batch_size=500, on_progress=interrupt_after_two)
+    out, progress = StringIO(), StringIO()
+    call_command("search_reindex", "--batch-size", "500", stdout=out, stderr=progress)
+
+    assert "resumed after note" in out.getvalue()
+    assert f"Written: {live - 1000} " in out.getvalue()
+    assert "removed from the table: 1, from the index: 1" in out.getvalue()
+    assert f"{live - 1000}/{live - 1000}" in progress.getvalue()  # tqdm's bar reached its end
+    live_ids = {
+        str(note_uuid)
+        for note_uuid in MobileNote.objects.filter(legacy_note__deleted=False).values_list("uuid", flat=True)
+    }
+    assert len(live_ids) == live
+    assert table_ids(table) == live_ids
+    assert set(indexed_documents(cloudsearch_domain)) == live_ids
+    # The outbox agrees, so neither the drain nor the reconciler sends them all again.
+    assert mirror_reconcile() == NOTES // DELETED_EVERY  # the deleted ones, never mirrored: settled by one send
+    assert mirror_send().failed == 0
+    assert mirror_reconcile() == 0
