@@ -1,0 +1,23 @@
+"""Entry points of the scheduled Lambda events (Zappa `events`), one per job of the mirror.
+
+Zappa calls them with the CloudWatch/EventBridge event and the Lambda context; each runs the same
+function as its management command and returns a small summary that lands in the logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from notes.mirror import mirror_reconcile, mirror_send
+
+
+def mirror_drain_event(event: dict[str, Any], context: object | None = None) -> dict[str, int]:
+    """Every minute: send the outbox entries that are due (what `manage.py mirror_drain` does)."""
+    return asdict(mirror_send())
+
+
+def mirror_reconcile_event(event: dict[str, Any], context: object | None = None) -> dict[str, int]:
+    """Every few minutes: queue the notes the PHP site changed, then send them."""
+    queued = mirror_reconcile()
+    return {"queued": queued, **asdict(mirror_send())}
