@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "project",
     "rest_framework",
     "drf_spectacular",
     # Swagger UI's JS/CSS as static files: /api/docs/ loads nothing from a CDN.
