@@ -68,6 +68,8 @@ def _environment_defaults() -> None:
         environ.Env.read_env(ROOT / ".env", overwrite=False)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("DEBUG", "true")
+    # A terminal, not CloudWatch: one readable line per record.
+    os.environ.setdefault("LOG_FORMAT", "plain")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_REGION", "us-east-1")

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id, and its own line measures it all.
+    "project.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: DRF's parsers would otherwise accept any size.
     "project.error_pages.ApiBodySizeLimitMiddleware",
@@ -103,6 +105,11 @@ def database_from_url(url: str) -> dict[str, Any]:
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("charset", "utf8mb4")
         config["OPTIONS"].setdefault("init_command", MYSQL_INIT_COMMAND)
+        # A database that is down or unreachable must give a quick 503, never a hung request:
+        # bounded waits to connect and for each answer (Lambda's own timeout is 30 s).
+        config["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+        config["OPTIONS"].setdefault("read_timeout", env.int("DATABASE_READ_TIMEOUT", default=20))
+        config["OPTIONS"].setdefault("write_timeout", env.int("DATABASE_READ_TIMEOUT", default=20))
         # Test databases are created like the site's: latin1 by default (our tables still get
         # utf8mb4 from the engine above).
         config["TEST"] = {"CHARSET": "latin1", "COLLATION": "latin1_swedish_ci"}
@@ -301,11 +308,17 @@ STORAGES = s3_storages(
 # --- Logging --------------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "json": one object per line for CloudWatch Logs Insights (every stage); "plain" reads better in a
+# terminal. Both blank anything shaped like a token, password or signature (project/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "project.logs.JsonFormatter"},
+        "plain": {"()": "project.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
     "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
