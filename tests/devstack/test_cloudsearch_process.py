@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,11 @@ import pytest
 
 from aws.clients import cloudsearch_domain_client
 from devstack.cloudsearch.process import CloudSearchServer, CloudSearchServerError
-from devstack.moto_server import free_port
+from devstack.local_server import free_port
 from tests.devstack.cloudsearch_helpers import note, search_ids, structured_ids, upload
+from tests.devstack.server_helpers import accepts_connections
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _accepts_connections(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_serves_on_a_free_port_and_stops_on_exit() -> None:
@@ -38,7 +32,7 @@ def test_serves_on_a_free_port_and_stops_on_exit() -> None:
         data_dir = server.data_dir
 
     assert not server.is_running
-    assert not _accepts_connections(server.port)
+    assert not accepts_connections(server.port)
     assert data_dir is not None
     assert not data_dir.exists()  # a temporary data directory goes with the server
 
@@ -136,7 +130,7 @@ def _run_foreground(tmp_path: Path, *options: str) -> str:
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 15
-        while not _accepts_connections(port):
+        while not accepts_connections(port):
             assert process.poll() is None, process.communicate()[0]
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.05)

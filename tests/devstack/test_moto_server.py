@@ -12,12 +12,7 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import reset_clients
 from devstack.aws_resources import ensure_resources
 from devstack.moto_server import MotoServer, MotoServerError, free_port
-
-
-def _accepts_connections(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+from tests.devstack.server_helpers import accepts_connections
 
 
 def test_serves_on_a_free_port_and_stops_on_exit() -> None:
@@ -28,7 +23,7 @@ def test_serves_on_a_free_port_and_stops_on_exit() -> None:
         assert server.is_running
 
     assert not server.is_running
-    assert not _accepts_connections(server.port)
+    assert not accepts_connections(server.port)
 
 
 def test_stop_twice_is_harmless() -> None:

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ from devstack.demo_data import DEFAULT_NOTES, DEFAULT_USERS, DEMO_SITE_ADMIN, DE
 from devstack.moto_server import free_port
 from devstack.run import READY_LINE, STAFF_PASSWORD, STAFF_USERNAME
 from tests.conftest import mysql_server_connection, mysql_url
+from tests.devstack.server_helpers import accepts_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -71,12 +71,6 @@ def _three_free_ports() -> tuple[int, int, int]:
         if port not in ports:
             ports.append(port)
     return ports[0], ports[1], ports[2]
-
-
-def _accepts_connections(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((HOST, port)) == 0
 
 
 class RunningStack:
@@ -461,17 +455,17 @@ def test_a_stop_signal_stops_the_server_and_the_emulator(
     scratch_database: Callable[[], str],
 ) -> None:
     stack = start_stack(database_url=mysql_url(scratch_database()))
-    assert _accepts_connections(stack.port)
-    assert _accepts_connections(stack.moto_port)
+    assert accepts_connections(stack.port)
+    assert accepts_connections(stack.moto_port)
 
     returncode = stack.stop(signum, whole_group=whole_group)
 
     assert returncode is not None, f"still running {STOP_TIMEOUT_SECONDS:.0f} s after the signal:\n{stack.output}"
     assert returncode == 0, stack.output
     assert stack.output.rstrip().endswith(STOPPED_LINE), stack.output
-    assert not _accepts_connections(stack.port)
-    assert not _accepts_connections(stack.moto_port)
-    assert not _accepts_connections(stack.cloudsearch_port)
+    assert not accepts_connections(stack.port)
+    assert not accepts_connections(stack.moto_port)
+    assert not accepts_connections(stack.cloudsearch_port)
 
 
 # --- No MySQL --------------------------------------------------------------------------------
@@ -496,8 +490,8 @@ def test_without_mysql_it_falls_back_to_sqlite_loudly_and_still_works(
     assert status == 200
     assert DEMO_SITE_ADMIN.email in users
     assert stack.stop() == 0
-    assert not _accepts_connections(stack.port)
-    assert not _accepts_connections(stack.moto_port)
+    assert not accepts_connections(stack.port)
+    assert not accepts_connections(stack.moto_port)
 
 
 # --- A second start --------------------------------------------------------------------------
