@@ -14,6 +14,7 @@ from accounts.identity import SiteCaller
 from accounts.services import site_user_update_display_name
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
+from project.api_fields import StrictCharField
 from project.openapi import error_responses
 
 DISPLAY_NAME_MAX_LENGTH = 100
@@ -31,7 +32,7 @@ class MeOutputSerializer(serializers.Serializer[LegacyUser]):
 
 
 class MeUpdateInputSerializer(serializers.Serializer[Any]):
-    displayName = serializers.CharField(
+    displayName = StrictCharField(
         max_length=DISPLAY_NAME_MAX_LENGTH, allow_null=True, allow_blank=False, validators=[validate_utf8mb3]
     )
 

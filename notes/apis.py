@@ -40,6 +40,7 @@ from notes.services import (
     tags_clean,
 )
 from project.api_errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED, error_body
+from project.api_fields import StrictCharField, StrictUUIDField, query_data
 from project.openapi import error_responses
 from uploads.services import UploadNotAttachable, media_url, upload_check_attachable
 
@@ -126,15 +127,15 @@ def _note_response(view: NoteView, *, status_code: int = status.HTTP_200_OK) -> 
 class NoteFieldsInputSerializer(serializers.Serializer[Any]):
     """What a client may write on a note; every text must fit the site's latin1 columns."""
 
-    headline = serializers.CharField(max_length=HEADLINE_MAX_LENGTH, allow_blank=True, validators=[validate_latin1])
-    text = serializers.CharField(
+    headline = StrictCharField(max_length=HEADLINE_MAX_LENGTH, allow_blank=True, validators=[validate_latin1])
+    text = StrictCharField(
         max_length=TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False, validators=[validate_latin1]
     )
     visibility = serializers.ChoiceField(choices=LegacyNote.Visibility.choices, required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=64, allow_blank=False), max_length=TAGS_MAX_COUNT, required=False
+        child=StrictCharField(max_length=64, allow_blank=False), max_length=TAGS_MAX_COUNT, required=False
     )
-    photoKey = serializers.CharField(max_length=PHOTO_KEY_MAX_LENGTH, allow_null=True, required=False)
+    photoKey = StrictCharField(max_length=PHOTO_KEY_MAX_LENGTH, allow_null=True, required=False)
 
     def validate_tags(self, tags: list[str]) -> list[str]:
         try:
@@ -153,7 +154,7 @@ class NotePatchInputSerializer(NoteFieldsInputSerializer):
 
 
 class NoteCreateInputSerializer(NoteFieldsInputSerializer):
-    noteId = serializers.UUIDField(
+    noteId = StrictUUIDField(
         required=False, help_text="A UUID chosen by the app (offline creation); the server picks one if absent."
     )
 
@@ -251,7 +252,8 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 
 class NoteListQuerySerializer(serializers.Serializer[Any]):
     scope = serializers.ChoiceField(choices=NOTE_LIST_SCOPES, default="own")
-    tag = serializers.CharField(max_length=64, required=False)
+    # No tag outside latin1 exists, and such text must not reach the query (MySQL refuses the mix).
+    tag = serializers.CharField(max_length=64, required=False, validators=[validate_latin1])
     visibility = serializers.ChoiceField(choices=LegacyNote.Visibility.choices, required=False)
     updatedSince = serializers.DateTimeField(required=False)
     pageSize = serializers.IntegerField(min_value=1, max_value=PAGE_SIZE_MAX, default=PAGE_SIZE_DEFAULT)
@@ -270,7 +272,7 @@ class NoteListCreateApi(APIView):
         responses={200: NoteListOutputSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = NoteListQuerySerializer(data=request.query_params)
+        query = NoteListQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         before = int(_cursor_loads(params["cursor"], "list")["before"]) if params.get("cursor") else None
@@ -443,7 +445,7 @@ class NoteChangesApi(APIView):
         responses={200: NoteChangesOutputSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = NoteChangesQuerySerializer(data=request.query_params)
+        query = NoteChangesQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
         since = _sync_position(query.validated_data["since"]) if query.validated_data.get("since") else SYNC_START
         page = note_changes(
@@ -462,9 +464,9 @@ class NoteChangesApi(APIView):
 class CreateNoteRequestSerializer(serializers.Serializer[Any]):
     """The reference architecture's `CreateNoteRequest`."""
 
-    noteId = serializers.UUIDField()
-    headline = serializers.CharField(max_length=HEADLINE_MAX_LENGTH, allow_blank=True, validators=[validate_latin1])
-    text = serializers.CharField(
+    noteId = StrictUUIDField()
+    headline = StrictCharField(max_length=HEADLINE_MAX_LENGTH, allow_blank=True, validators=[validate_latin1])
+    text = StrictCharField(
         max_length=TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False, validators=[validate_latin1]
     )
 

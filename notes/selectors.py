@@ -32,6 +32,13 @@ class JSONArrayAgg(Aggregate):
     function = "JSON_ARRAYAGG"
     output_field = JSONField()
 
+    def as_mysql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # MariaDB hands JSON_ARRAYAGG's text back in the column's charset (latin1) without
+        # converting it for the utf8mb4 connection: "°" would arrive as an undecodable byte.
+        return super().as_sql(
+            compiler, connection, template="%(function)s(CONVERT(%(expressions)s USING utf8mb4))", **extra_context
+        )
+
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 

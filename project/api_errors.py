@@ -64,6 +64,21 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 _RENAMED_CODES = {"invalid": VALIDATION_ERROR, "authentication_failed": INVALID_TOKEN}
 
 
+# MySQL/MariaDB errors that mean "not reachable right now", not "this query is wrong": connection
+# refused or lost, server shutting down, out of connections, lock wait timeout, deadlock.
+_UNAVAILABLE_MYSQL_ERRORS = frozenset({1040, 1053, 1203, 1205, 1213, 1226, 2002, 2003, 2005, 2006, 2013, 2055, 4031})
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Whether an error is a database outage worth a 503 (a wrong query stays a 500: a bug to fix)."""
+    if isinstance(exc, InterfaceError):  # the connection is closed or unusable
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    code = exc.args[0] if exc.args else None
+    return not isinstance(code, int) or code in _UNAVAILABLE_MYSQL_ERRORS
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -88,7 +103,7 @@ def _code_for(exc: exceptions.APIException) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped; database outages become 503 with Retry-After."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    if database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         response = Response(
             error_body(SERVICE_UNAVAILABLE, "The service is briefly unavailable; retry shortly."),

@@ -23,7 +23,8 @@ How to annotate an API view (one `@extend_schema` per method):
   errors specific to the operation (404, 409, 412...). A status may carry its own text:
   `error_responses(404, (409, "The noteId belongs to another user."))`.
 - Added automatically, never declared by hand: 401, 403 and 503 on every operation that needs a
-  signed-in caller; 400, 413 and 415 on every operation with a JSON body; 429 everywhere; the
+  signed-in caller; 400, 413 and 415 on every operation with a JSON body (400 also on one with
+  query parameters or headers); 429 everywhere; the
   `Retry-After` / `WWW-Authenticate` headers on them; the `x-api-key` requirement when
   API_KEY_REQUIRED is on. Every error points at the one `Error` component.
 - Views without a schema (probes, the schema itself) use `@extend_schema(exclude=True)`; plain
@@ -236,6 +237,9 @@ class LambridgeAutoSchema(AutoSchema):
             statuses.extend(AUTHENTICATED_ERRORS)
         if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
             statuses.extend(BODY_ERRORS)
+        elif self.get_override_parameters():
+            # Query parameters or headers (If-Match) the operation validates.
+            statuses.append(400)
         return sorted(statuses)
 
     def _requires_api_key(self) -> bool:

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.apis import caller_site_user
 from project.api_errors import UNSUPPORTED_MEDIA_TYPE, UPLOAD_TOO_LARGE
+from project.api_fields import StrictCharField
 from uploads.models import Upload
 from uploads.services import PresignedUpload, UploadEmpty, UploadTooLarge, UploadTypeNotAllowed, upload_presign
 
@@ -36,10 +37,10 @@ class UploadTypeNotAllowedError(exceptions.APIException):
 
 
 class UploadCreateInputSerializer(serializers.Serializer[Any]):
-    contentType = serializers.CharField(max_length=CONTENT_TYPE_MAX_LENGTH)
+    contentType = StrictCharField(max_length=CONTENT_TYPE_MAX_LENGTH)
     # Sizes above the limit are the service's to refuse, with 413 rather than a 400.
     contentLength = serializers.IntegerField(min_value=1)
-    filename = serializers.CharField(max_length=FILENAME_MAX_LENGTH)
+    filename = StrictCharField(max_length=FILENAME_MAX_LENGTH)
 
 
 class UploadCreateOutputSerializer(serializers.Serializer[PresignedUpload]):

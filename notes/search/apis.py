@@ -22,6 +22,7 @@ from notes.apis import NoteOutputSerializer
 from notes.search.backend import SearchPage, SearchRejected, SearchUnavailable, search_backend
 from notes.selectors import NoteView, notes_visible_by_uuids
 from project.api_errors import SERVICE_UNAVAILABLE
+from project.api_fields import query_data
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class NoteSearchApi(APIView):
         responses={200: NoteSearchOutputSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = NoteSearchQuerySerializer(data=request.query_params)
+        query = NoteSearchQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         views, page = notes_search(
@@ -147,7 +148,7 @@ class ReferenceSearchNotesApi(APIView):
         responses={200: ReferenceSearchResponseSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = ReferenceSearchQuerySerializer(data=request.query_params)
+        query = ReferenceSearchQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
         views, _ = notes_search(
             request=request,

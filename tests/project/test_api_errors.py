@@ -28,3 +28,16 @@ def test_django_404s_take_the_api_shape() -> None:
 
 def test_errors_the_api_does_not_know_are_left_to_django() -> None:
     assert api_exception_handler(ValueError("a bug"), {}) is None
+
+
+def test_only_database_outages_are_503s() -> None:
+    from django.db import InterfaceError, OperationalError
+
+    from project.api_errors import database_unavailable
+
+    assert database_unavailable(OperationalError(2003, "Can't connect to MySQL server"))
+    assert database_unavailable(OperationalError(1040, "Too many connections"))
+    assert database_unavailable(InterfaceError(0, ""))
+    # A query MySQL refuses is a bug of ours: a 500 that gets fixed, not a 503 that gets retried.
+    assert not database_unavailable(OperationalError(1267, "Illegal mix of collations"))
+    assert not database_unavailable(ValueError("not a database error"))
