@@ -1,4 +1,4 @@
-"""The AWS resources the local stack needs (bucket, Notes table + stream, Cognito pool), created idempotently."""
+"""The local stack's AWS resources (bucket, Notes table + stream, Cognito pool), built from infra/template.json."""
 
 from __future__ import annotations
 
@@ -12,63 +12,36 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from aws.clients import cognito_idp_client, dynamodb_client, s3_client
+from infra import definitions
 
-# --- Resource definitions (shared with infra/ templates: change them here, not there) -------
+# --- Resource definitions: read from infra/template.json, so local and AWS cannot drift -------
 
+# devstack is the "local" stage of the template: its pool is lambridge-local.
+LOCAL_STAGE: Final = "local"
 NOTES_KEY_ATTRIBUTE: Final = "noteId"
-NOTES_KEY_SCHEMA: Final = ({"AttributeName": NOTES_KEY_ATTRIBUTE, "KeyType": "HASH"},)
-NOTES_ATTRIBUTE_DEFINITIONS: Final = ({"AttributeName": NOTES_KEY_ATTRIBUTE, "AttributeType": "S"},)
-NOTES_BILLING_MODE: Final = "PAY_PER_REQUEST"
+_NOTES_TABLE_ARGUMENTS: Final = definitions.notes_table_arguments()
+NOTES_KEY_SCHEMA: Final = tuple(_NOTES_TABLE_ARGUMENTS["KeySchema"])
+NOTES_ATTRIBUTE_DEFINITIONS: Final = tuple(_NOTES_TABLE_ARGUMENTS["AttributeDefinitions"])
+NOTES_BILLING_MODE: Final = _NOTES_TABLE_ARGUMENTS["BillingMode"]
 # The stream handler indexes new images and deletes on old ones, so it needs both.
-NOTES_STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
-NOTES_STREAM_SPECIFICATION: Final = {"StreamEnabled": True, "StreamViewType": NOTES_STREAM_VIEW_TYPE}
+NOTES_STREAM_SPECIFICATION: Final = definitions.notes_stream_specification()
+NOTES_STREAM_VIEW_TYPE: Final = NOTES_STREAM_SPECIFICATION["StreamViewType"]
 
-USER_POOL_NAME: Final = "lambridge-local"
 # Set on a Cognito user once linked to a row of the site's `users` table (SPEC §3).
 LEGACY_USER_ID_ATTRIBUTE_NAME: Final = "legacy_user_id"
 LEGACY_USER_ID_ATTRIBUTE: Final = f"custom:{LEGACY_USER_ID_ATTRIBUTE_NAME}"
-USER_POOL_SETTINGS: Final[dict[str, Any]] = {
-    # People sign in with their email, as on the site; it is verified by Cognito's code mail.
-    "UsernameAttributes": ["email"],
-    "AutoVerifiedAttributes": ["email"],
-    "UsernameConfiguration": {"CaseSensitive": False},
-    "Schema": [
-        {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
-        {
-            "Name": LEGACY_USER_ID_ATTRIBUTE_NAME,
-            "AttributeDataType": "String",
-            # Mutable: a user who signed up before linking gets it set later by the backend.
-            "Mutable": True,
-            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "20"},
-        },
-    ],
-    "Policies": {
-        "PasswordPolicy": {
-            "MinimumLength": 8,
-            "RequireUppercase": True,
-            "RequireLowercase": True,
-            "RequireNumbers": True,
-            "RequireSymbols": False,
-        }
-    },
-}
-STAFF_GROUP: Final = "staff"
-STAFF_GROUP_DESCRIPTION: Final = "Lambridge staff: may use the Django admin."
+_USER_POOL_ARGUMENTS: Final = definitions.user_pool_arguments(stage=LOCAL_STAGE)
+USER_POOL_NAME: Final = _USER_POOL_ARGUMENTS["PoolName"]
+# create_user_pool's arguments other than PoolName (tests make more pools like this one).
+USER_POOL_SETTINGS: Final[dict[str, Any]] = definitions.without(_USER_POOL_ARGUMENTS, "PoolName")
+_STAFF_GROUP_ARGUMENTS: Final = definitions.staff_group_arguments()
+STAFF_GROUP: Final = _STAFF_GROUP_ARGUMENTS["GroupName"]
+STAFF_GROUP_DESCRIPTION: Final = _STAFF_GROUP_ARGUMENTS["Description"]
 
-APP_CLIENT_NAME: Final = "lambridge-mobile"
-APP_CLIENT_SETTINGS: Final[dict[str, Any]] = {
-    # A mobile app cannot keep a secret.
-    "GenerateSecret": False,
-    "ExplicitAuthFlows": [
-        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
-        "ALLOW_USER_PASSWORD_AUTH",
-        "ALLOW_REFRESH_TOKEN_AUTH",
-    ],
-    "PreventUserExistenceErrors": "ENABLED",
-    "ReadAttributes": ["email", "email_verified", LEGACY_USER_ID_ATTRIBUTE],
-    # Never the legacy link: a user who could write it could claim someone else's account.
-    "WriteAttributes": ["email"],
-}
+_APP_CLIENT_ARGUMENTS: Final = definitions.app_client_arguments()
+APP_CLIENT_NAME: Final = _APP_CLIENT_ARGUMENTS["ClientName"]
+# create_user_pool_client's arguments other than UserPoolId and ClientName.
+APP_CLIENT_SETTINGS: Final[dict[str, Any]] = definitions.without(_APP_CLIENT_ARGUMENTS, "ClientName")
 
 # moto routes a request without a signature by its path, and cannot tell that a GET of
 # /<poolId>/.well-known/jwks.json is Cognito's: without this header it answers 500. Real Cognito
@@ -130,7 +103,7 @@ def ensure_resources() -> DevstackResources:
 
 
 def ensure_bucket(name: str) -> str:
-    """The bucket `name`, created when missing."""
+    """The bucket `name`, created when missing, with the template's access block, encryption and ownership."""
     s3 = s3_client()
     try:
         s3.head_bucket(Bucket=name)
@@ -142,6 +115,16 @@ def ensure_bucket(name: str) -> str:
             # us-east-1 is the one region that refuses an explicit LocationConstraint.
             options["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_REGION}
         s3.create_bucket(Bucket=name, **options)
+    # Private and encrypted as on AWS, so nothing local works only because the bucket is open.
+    # Each put replaces the setting: running this again changes nothing.
+    configuration = definitions.media_bucket_configuration()
+    s3.put_public_access_block(
+        Bucket=name, PublicAccessBlockConfiguration=configuration["PublicAccessBlockConfiguration"]
+    )
+    s3.put_bucket_encryption(
+        Bucket=name, ServerSideEncryptionConfiguration=configuration["ServerSideEncryptionConfiguration"]
+    )
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=configuration["OwnershipControls"])
     return name
 
 
@@ -151,13 +134,7 @@ def ensure_notes_table(name: str) -> str:
     try:
         table = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
-        dynamodb.create_table(
-            TableName=name,
-            KeySchema=list(NOTES_KEY_SCHEMA),
-            AttributeDefinitions=list(NOTES_ATTRIBUTE_DEFINITIONS),
-            BillingMode=NOTES_BILLING_MODE,
-            StreamSpecification=NOTES_STREAM_SPECIFICATION,
-        )
+        dynamodb.create_table(TableName=name, **definitions.notes_table_arguments())
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         table = dynamodb.describe_table(TableName=name)["Table"]
     if not table.get("StreamSpecification", {}).get("StreamEnabled"):

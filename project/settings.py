@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "notes",
     "uploads",
     "devstack",
+    # The CloudFormation template and `infra_apply` (what Zappa does not create).
+    "infra",
 ]
 
 MIDDLEWARE = [
@@ -217,8 +220,13 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Relative locally (runserver serves it). A Lambda stage sets an absolute URL (the CloudFront
+# domain + /static/, or the bucket's): Zappa puts the stage in SCRIPT_NAME on execute-api hosts,
+# and a relative STATIC_URL would get that prefix, so the admin's CSS would point at the function.
 STATIC_URL = env.str("STATIC_URL", default="/static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# With an absolute STATIC_URL, collectstatic uploads to this bucket under static/; empty: the media bucket.
+AWS_STATIC_BUCKET_NAME = env.str("AWS_STATIC_BUCKET_NAME", default="")
 
 # Django's own errors answer in the API's JSON shape on API paths (project/error_pages.py).
 CSRF_FAILURE_VIEW = "project.error_pages.csrf_failure"
@@ -273,8 +281,61 @@ CLOUDFRONT_KEY_ID = env.str("CLOUDFRONT_KEY_ID", default="")
 CLOUDFRONT_PRIVATE_KEY = env.str("CLOUDFRONT_PRIVATE_KEY", default="", multiline=True)
 
 
-def s3_storages(*, bucket: str, region: str, endpoint_url: str, url_expires_seconds: int) -> dict[str, Any]:
-    """STORAGES: media in the S3 bucket through django-storages, static files on local disk."""
+# The bucket folder static files live in; an absolute STATIC_URL ends with it.
+STATIC_LOCATION = "static"
+# CloudFront and browsers keep admin CSS/JS this long; names are not hashed, so not for a year.
+STATIC_CACHE_CONTROL = "public, max-age=3600"
+
+
+def is_absolute_url(url: str) -> bool:
+    """True for "https://cdn.example.com/static/" and "//cdn.example.com/static/", False for "/static/"."""
+    return url.startswith(("http://", "https://", "//"))
+
+
+def static_storage(*, static_url: str, bucket: str, region: str, endpoint_url: str) -> dict[str, Any]:
+    """STORAGES["staticfiles"]: local disk for a relative STATIC_URL; for an absolute one, the bucket's
+    static/ folder through django-storages, with URLs that are STATIC_URL + the file's path."""
+    if not is_absolute_url(static_url):
+        return {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    parts = urlsplit(static_url if "://" in static_url else f"https:{static_url}")
+    suffix = f"/{STATIC_LOCATION}/"
+    if not parts.path.endswith(suffix) or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"An absolute STATIC_URL must end with {suffix} (files are uploaded to the bucket's {STATIC_LOCATION}/"
+            f" folder), e.g. https://d111111abcdef8.cloudfront.net{suffix}; got {static_url!r}."
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "region_name": region,
+            "endpoint_url": endpoint_url or None,
+            "addressing_style": "path" if endpoint_url else None,
+            "signature_version": "s3v4",
+            "location": STATIC_LOCATION,
+            # URLs are built from STATIC_URL without a network call or a signature: the same page
+            # renders the same links, and CloudFront (or the bucket) serves them as they are.
+            "querystring_auth": False,
+            "custom_domain": parts.netloc + parts.path.removesuffix(suffix),
+            "url_protocol": f"{parts.scheme}:",
+            "default_acl": None,
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": STATIC_CACHE_CONTROL},
+        },
+    }
+
+
+def s3_storages(
+    *,
+    bucket: str,
+    region: str,
+    endpoint_url: str,
+    url_expires_seconds: int,
+    static_url: str = "/static/",
+    static_bucket: str = "",
+) -> dict[str, Any]:
+    """STORAGES: media in the S3 bucket through django-storages; static files on local disk, or in
+    `static_bucket` (default: the media bucket) when `static_url` is absolute."""
     return {
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
@@ -293,8 +354,9 @@ def s3_storages(*, bucket: str, region: str, endpoint_url: str, url_expires_seco
                 "querystring_expire": url_expires_seconds,
             },
         },
-        # Local disk for now; Lambda stages need S3/CloudFront static files (a later issue).
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": static_storage(
+            static_url=static_url, bucket=static_bucket or bucket, region=region, endpoint_url=endpoint_url
+        ),
     }
 
 
@@ -303,6 +365,8 @@ STORAGES = s3_storages(
     region=AWS_REGION,
     endpoint_url=AWS_ENDPOINT_URL,
     url_expires_seconds=MEDIA_URL_EXPIRES_SECONDS,
+    static_url=STATIC_URL,
+    static_bucket=AWS_STATIC_BUCKET_NAME,
 )
 
 # --- Logging --------------------------------------------------------------------------------

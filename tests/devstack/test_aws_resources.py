@@ -87,6 +87,7 @@ def test_user_pool_has_the_mobile_client_and_the_staff_group(aws_stack: Devstack
     assert client["ClientName"] == APP_CLIENT_NAME
     assert "ClientSecret" not in client
     assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
         "ALLOW_ADMIN_USER_PASSWORD_AUTH",
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
