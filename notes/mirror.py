@@ -137,12 +137,17 @@ def _iso(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def mirror_send(*, note_ids: Iterable[int] | None = None, limit: int = 500) -> MirrorResult:
-    """Send pending entries: those of ``note_ids`` now, or else every entry that is due."""
+def mirror_send(
+    *, note_ids: Iterable[int] | None = None, limit: int = 500, ignore_backoff: bool = False
+) -> MirrorResult:
+    """Send pending entries: those of ``note_ids`` now, or else every entry that is due.
+
+    ``ignore_backoff`` sends every pending entry, due or not: once AWS is back after an outage.
+    """
     pending = MirrorEntry.objects.filter(generation__gt=F("sent_generation"))
     if note_ids is not None:
         pending = pending.filter(legacy_note_id__in=list(note_ids))
-    else:
+    elif not ignore_backoff:
         pending = pending.filter(next_attempt_at__lte=timezone.now())
     result = MirrorResult()
     for legacy_note_id in pending.order_by("next_attempt_at").values_list("legacy_note_id", flat=True)[:limit]:
