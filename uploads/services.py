@@ -242,9 +242,10 @@ def upload_check_attachable(*, user_id: int, key: str) -> None:
 def media_url(*, key: str, private: bool) -> str:
     """The URL an app shows the photo at `key` with. No network call.
 
-    With MEDIA_CDN_DOMAIN: the CloudFront URL, signed (canned policy) for private photos when
-    CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY are set. Without a CDN, and for private photos when
-    CloudFront cannot sign, an S3 presigned GET: a private photo never gets an unsigned URL.
+    With MEDIA_CDN_DOMAIN: the CloudFront URL, signed (canned policy) for every photo when
+    CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY are set (the distribution then requires it), plain
+    otherwise. Without a CDN, and for private photos when CloudFront cannot sign, an S3 presigned
+    GET: a private photo never gets an unsigned URL.
     Signed URLs are reused for a tenth of MEDIA_URL_EXPIRES_SECONDS (see URL_REUSE_FRACTION).
     """
     expires_in: int = settings.MEDIA_URL_EXPIRES_SECONDS
@@ -253,9 +254,12 @@ def media_url(*, key: str, private: bool) -> str:
     domain = _cdn_domain()
     if domain:
         url = f"https://{domain}/{quote(key)}"
-        if not private:
+        signing = bool(settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY)
+        if not (private or signing):
             return url
-        if settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY:
+        # With a key configured, the distribution's key group requires a signature on every photo
+        # (infra/template.json), public ones too.
+        if signing:
             return _cloudfront_signed_url(
                 url,
                 key_id=settings.CLOUDFRONT_KEY_ID,

@@ -72,6 +72,20 @@ def test_a_public_photo_gets_the_plain_cdn_url(settings: SettingsWrapper) -> Non
     assert url == f"https://{CDN}/legacy/uploads/2014/03/beach%20day%2B1.jpg"
 
 
+def test_with_a_cloudfront_key_public_photos_are_signed_too(
+    settings: SettingsWrapper, cloudfront_key: rsa.RSAPrivateKey
+) -> None:
+    # The distribution's key group then guards the whole bucket: an unsigned URL would be refused.
+    settings.MEDIA_CDN_DOMAIN = CDN
+    settings.CLOUDFRONT_KEY_ID = KEY_PAIR_ID
+    settings.CLOUDFRONT_PRIVATE_KEY = pem(cloudfront_key)
+
+    url = media_url(key="legacy/uploads/beach.jpg", private=False)
+
+    assert url.startswith(f"https://{CDN}/legacy/uploads/beach.jpg?Expires=")
+    assert f"Key-Pair-Id={KEY_PAIR_ID}" in url
+
+
 def test_a_cdn_domain_given_as_a_url_still_works(settings: SettingsWrapper) -> None:
     settings.MEDIA_CDN_DOMAIN = f"https://{CDN}/"
 
