@@ -167,6 +167,35 @@ def add_native_libraries(zip_path: Path, *, library: Path, plugins: Sequence[Pat
             archive.writestr(info, source.read_bytes())
 
 
+# Not part of the artifact: a change there does not make a built zip stale.
+NOT_SOURCES = frozenset({".git", ".venv", ".venv-lambda", "dist", ".local", "tests", "bench", "staticfiles"})
+
+
+def newest_source_mtime(root: Path = ROOT) -> float:
+    """The latest modification time of any file that goes into the artifact (code, settings, requirements)."""
+    newest = 0.0
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = [
+            name
+            for name in subdirectories
+            if name not in NOT_SOURCES and not name.endswith("_cache") and name != "__pycache__"
+        ]
+        for name in files:
+            newest = max(newest, (Path(directory) / name).stat().st_mtime)
+    return newest
+
+
+def is_up_to_date(zip_path: Path, *, root: Path = ROOT) -> bool:
+    """Whether `zip_path` exists and is newer than every source file, so it can be reused as built."""
+    return zip_path.is_file() and zip_path.stat().st_mtime > newest_source_mtime(root)
+
+
+def packaged_settings(zip_path: Path) -> str:
+    """The zappa_settings.py Zappa wrote into the artifact (routing tables, stage, environment)."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return archive.read("zappa_settings.py").decode("utf-8")
+
+
 def build(
     *, stage: str, local: bool = False, output: Path | None = None, environment: Mapping[str, str] | None = None
 ) -> BuildResult:
