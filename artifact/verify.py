@@ -10,6 +10,7 @@ with `readelf -V` (binutils); one needing a GLIBC_x.y newer than Lambda's python
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -163,6 +164,14 @@ def _check_members(names: Iterable[str], problems: list[str]) -> None:
     for pattern in REQUIRED_PATTERNS:
         if not any(pattern.fullmatch(name) for name in names):
             problems.append(f"nothing matches {pattern.pattern}")
+    # Lambda's /var/task is read-only: a module shipped without bytecode is compiled at every cold start.
+    without_bytecode = [
+        name for name in names if name.endswith(".py") and importlib.util.cache_from_source(name) not in present
+    ]
+    if without_bytecode:
+        problems.append(
+            f"{len(without_bytecode)} modules have no bytecode (e.g. {without_bytecode[0]}): build with artifact.build"
+        )
     reported: set[str] = set()
     for name in names:
         reason = forbidden_reason(name)

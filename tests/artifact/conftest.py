@@ -14,11 +14,7 @@ from django.db import connections
 from django.test import override_settings
 
 from artifact.build import artifact_path, build, is_up_to_date, packaged_settings
-from artifact.verify import ArtifactReport, verify_artifact
-from aws.clients import reset_clients
-from devstack.aws_resources import DevstackResources, ensure_resources
-from devstack.moto_server import MotoServer
-from tests.artifact.lambda_runtime import (
+from artifact.runtime import (
     CUSTOM_DOMAIN,
     EXECUTE_API_HOST,
     STAGE,
@@ -27,6 +23,10 @@ from tests.artifact.lambda_runtime import (
     runtime_libraries,
     unzip_artifact,
 )
+from artifact.verify import ArtifactReport, verify_artifact
+from aws.clients import reset_clients
+from devstack.aws_resources import DevstackResources, ensure_resources
+from devstack.moto_server import MotoServer
 from tests.conftest import mysql_url
 
 SMOKE_SECRET_KEY = "artifact-smoke-test-only"

@@ -12,13 +12,7 @@ from django.db import connection
 
 from accounts.migration_trigger import LEGACY_USER_ID_ATTRIBUTE
 from accounts.passwords import site_password_hash
-from aws.clients import dynamodb_client, dynamodbstreams_client
-from devstack.aws_resources import DevstackResources
-from devstack.stream_poller import lambda_record
-from notes.mirror import mirror_note_changed
-from notes.models import MobileNote
-from tests.accounts.cognito_helpers import cognito_tokens, unique_email
-from tests.artifact.lambda_runtime import (
+from artifact.runtime import (
     CUSTOM_DOMAIN,
     EXECUTE_API_HOST,
     Invocation,
@@ -31,6 +25,12 @@ from tests.artifact.lambda_runtime import (
     scheduled_event,
     user_migration_event,
 )
+from aws.clients import dynamodb_client, dynamodbstreams_client
+from devstack.aws_resources import DevstackResources
+from devstack.stream_poller import lambda_record
+from notes.mirror import mirror_note_changed
+from notes.models import MobileNote
+from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_note, site_user
 from tests.notes.search_helpers import indexed_documents, new_note_id, note_item, put_item
 

@@ -132,18 +132,18 @@ def test_an_artifact_without_the_mysql_client_library_is_rejected(artifact_zip: 
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("tests/test_secret.py", "tests must not ship"),
+        ("tests/test_secret.txt", "tests must not ship"),
         (".env", ".env must not ship"),
         ("project/.env", ".env must not ship"),
         (".local/cloudsearch/notes.json", ".local must not ship"),
-        ("pytest/__init__.py", "pytest must not ship"),
-        ("moto/__init__.py", "moto must not ship"),
-        ("mypy/__init__.py", "mypy must not ship"),
+        ("pytest/__init__.pyc", "pytest must not ship"),
+        ("moto/__init__.pyc", "moto must not ship"),
+        ("mypy/py.typed", "mypy must not ship"),
         ("ruff-0.12.7.dist-info/METADATA", "ruff-0.12.7.dist-info must not ship"),
         ("django-stubs/__init__.pyi", "django-stubs must not ship"),
-        ("pip/__init__.py", "pip must not ship"),
+        ("pip/py.typed", "pip must not ship"),
         ("notes/.pytest_cache/v/cache", ".pytest_cache must not ship"),
-        ("devstack/cloudsearch/server.py", "local-stack code must not ship"),
+        ("devstack/cloudsearch/server.txt", "local-stack code must not ship"),
     ],
 )
 def test_what_must_not_ship_is_rejected(artifact_zip: Path, tmp_path: Path, name: str, reason: str) -> None:
@@ -153,6 +153,17 @@ def test_what_must_not_ship_is_rejected(artifact_zip: Path, tmp_path: Path, name
         verify_artifact(planted)
 
     assert rejected.value.problems == [f"{name}: {reason}"]
+
+
+def test_a_module_without_bytecode_is_rejected(artifact_zip: Path, tmp_path: Path) -> None:
+    planted = artifact_copy(artifact_zip, tmp_path / "planted.zip", add={"notes/late_addition.py": b"VALUE = 1\n"})
+
+    with pytest.raises(ArtifactRejected) as rejected:
+        verify_artifact(planted)
+
+    assert rejected.value.problems == [
+        "1 modules have no bytecode (e.g. notes/late_addition.py): build with artifact.build"
+    ]
 
 
 def test_packaged_settings_with_zappa_debug_on_are_rejected(artifact_zip: Path, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ class Invocation:
     stdout: str
     stderr: str
     seconds: float
+    wall_seconds: float
     libmariadb: list[str]
 
     @property
@@ -139,18 +140,14 @@ def lambda_environment(task_root: Path, **variables: str) -> dict[str, str]:
     }
 
 
-def invoke(runtime: LambdaRuntime, event: Mapping[str, Any], *, python: str | None = None) -> Invocation:
-    """One cold invocation of the artifact's handler with `event`, in a fresh isolated process."""
-    command = [
-        python or sys.executable,
-        "-I",
-        "-S",
-        "-B",
-        "-c",
-        BOOTSTRAP,
-        str(runtime.task_root),
-        str(runtime.runtime_root),
-    ]
+def invoke(
+    runtime: LambdaRuntime, event: Mapping[str, Any], *, python: str | None = None, flags: Sequence[str] = ()
+) -> Invocation:
+    """One cold invocation of the artifact's handler with `event`, in a fresh isolated process
+    (`flags`: more interpreter options, e.g. ("-X", "importtime"))."""
+    command = [python or sys.executable, "-I", "-S", "-B", *flags, "-c", BOOTSTRAP]
+    command += [str(runtime.task_root), str(runtime.runtime_root)]
+    started = time.perf_counter()
     completed = subprocess.run(
         command,
         input=json.dumps(event),
@@ -161,6 +158,7 @@ def invoke(runtime: LambdaRuntime, event: Mapping[str, Any], *, python: str | No
         timeout=INVOKE_TIMEOUT_SECONDS,
         check=False,
     )
+    wall_seconds = time.perf_counter() - started
     before, marker, after = completed.stdout.rpartition(RESULT_MARKER)
     if not marker:
         raise AssertionError(
@@ -174,6 +172,7 @@ def invoke(runtime: LambdaRuntime, event: Mapping[str, Any], *, python: str | No
         stdout=before,
         stderr=completed.stderr,
         seconds=float(outcome["seconds"]),
+        wall_seconds=wall_seconds,
         libmariadb=list(outcome["libmariadb"]),
     )
 
