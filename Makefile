@@ -9,8 +9,9 @@ PYTHON ?= $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.12.*/bin/python3.12
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+STAGE ?= dev
 
-.PHONY: help install run test lint format clean
+.PHONY: help install run test lint format clean package bench
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +32,12 @@ run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo d
 test: $(STAMP)  ## the whole test suite on real MariaDB
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
+	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)
+
+bench: $(STAMP)  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
+	$(PY) -m bench $(BENCH_ARGS)
+
 lint: $(STAMP)  ## ruff, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -41,4 +48,4 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 clean:  ## remove the virtualenv and local state
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .venv-lambda dist .local .pytest_cache .mypy_cache .ruff_cache staticfiles

@@ -1,0 +1,1 @@
+"""The Lambda artifact: `make package` (artifact.build), its checks (artifact.verify), the rendered settings."""

@@ -1,0 +1,1 @@
+"""The cold-start baseline: a minimal Django + DRF app with one hello view, packaged like Lambridge."""
