@@ -14,6 +14,7 @@ from devstack.aws_resources import DevstackResources
 from devstack.moto_server import free_port
 from notes.search import SearchUnavailable
 from notes.stream import stream_handler
+from tests.fault_proxy import FaultProxy
 from tests.notes.search_helpers import (
     delete_item,
     expected_document,
@@ -176,3 +177,26 @@ def test_records_of_other_sources_and_empty_batches_do_nothing(stack: Any) -> No
     assert stream_handler({"Records": []}) == {"records": 0, "indexed": 0, "deleted": 0}
     assert stream_handler(stream_event(other)) == {"records": 1, "indexed": 0, "deleted": 0}
     assert indexed_documents(stack) == {}
+
+
+def test_a_batch_failing_halfway_is_finished_by_the_retry_without_duplicates(
+    stack: Any, settings: SettingsWrapper
+) -> None:
+    # ~6 MB of notes: more than one CloudSearch batch (5 MB), so the upload is split in two.
+    items = [note_item(new_note_id(), headline=f"Long {n}", text=f"{n} " + "x" * 380_000) for n in range(16)]
+    for item in items:
+        put_item(item)
+    event = stream_event(*(stream_record("INSERT", item["noteId"], new=item) for item in items))
+    working_endpoint = settings.CLOUDSEARCH_DOCUMENT_ENDPOINT
+
+    # Request 1 is the first batch; the second batch fails, and so does botocore's own retry of it.
+    with FaultProxy(working_endpoint, fail={2, 3}).running() as proxy:
+        settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = proxy.endpoint_url
+        with pytest.raises(SearchUnavailable):
+            stream_handler(event)
+        halfway = indexed_documents(stack)
+        settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = working_endpoint
+
+    assert 0 < len(halfway) < len(items)  # the first batch landed, the second did not
+    assert stream_handler(event)["indexed"] == len(items)  # Lambda's retry of the same batch
+    assert set(indexed_documents(stack)) == {item["noteId"] for item in items}
