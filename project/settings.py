@@ -287,6 +287,18 @@ STATIC_LOCATION = "static"
 STATIC_CACHE_CONTROL = "public, max-age=3600"
 
 
+def s3_bucket_options(*, bucket: str, region: str, endpoint_url: str) -> dict[str, Any]:
+    """The django-storages S3Storage options that say where a bucket is (media and static alike)."""
+    return {
+        "bucket_name": bucket,
+        "region_name": region,
+        "endpoint_url": endpoint_url or None,
+        # Emulators answer on one host:port; virtual-hosted "bucket.127.0.0.1" cannot resolve.
+        "addressing_style": "path" if endpoint_url else None,
+        "signature_version": "s3v4",
+    }
+
+
 def is_absolute_url(url: str) -> bool:
     """True for "https://cdn.example.com/static/" and "//cdn.example.com/static/", False for "/static/"."""
     return url.startswith(("http://", "https://", "//"))
@@ -307,11 +319,7 @@ def static_storage(*, static_url: str, bucket: str, region: str, endpoint_url: s
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": bucket,
-            "region_name": region,
-            "endpoint_url": endpoint_url or None,
-            "addressing_style": "path" if endpoint_url else None,
-            "signature_version": "s3v4",
+            **s3_bucket_options(bucket=bucket, region=region, endpoint_url=endpoint_url),
             "location": STATIC_LOCATION,
             # URLs are built from STATIC_URL without a network call or a signature: the same page
             # renders the same links, and CloudFront (or the bucket) serves them as they are.
@@ -340,12 +348,7 @@ def s3_storages(
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": bucket,
-                "region_name": region,
-                "endpoint_url": endpoint_url or None,
-                # Emulators answer on one host:port; virtual-hosted "bucket.127.0.0.1" cannot resolve.
-                "addressing_style": "path" if endpoint_url else None,
-                "signature_version": "s3v4",
+                **s3_bucket_options(bucket=bucket, region=region, endpoint_url=endpoint_url),
                 # Never replace a stored photo by a new one of the same name.
                 "file_overwrite": False,
                 # The bucket stays private (ACLs off); photos are served through signed URLs.

@@ -26,6 +26,10 @@ from devstack.cdn import LocalCdn
 from devstack.moto_server import MotoServer
 from project.settings import s3_storages
 
+# A request through the handler may touch the database (sessions, users), as on Lambda; Zappa's
+# WSGI path closes connections after each request, so the test cannot hold one transaction open.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STAGE = "dev"
 EXECUTE_API_HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"
