@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from tests.factories import site_user
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
-EXAMPLES_PER_OPERATION = 15
+# Enough for CI's time budget; FUZZ_EXAMPLES=200 make test PYTEST_ARGS=tests/project/test_fuzz_api.py searches wider.
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 # The current test's bearer token; set by the `bearer` fixture, applied by CognitoBearer.
 _current_token: dict[str, str] = {}
@@ -51,6 +53,8 @@ def bearer(aws_stack: DevstackResources, cloudsearch_domain: Any) -> str:
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
+    # The same examples every run, so a failure in CI reproduces anywhere.
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
