@@ -2,10 +2,12 @@
 
 Both write every live note of the bench database (the demo data plus the bench users' notes) to
 the moto DynamoDB table and the local CloudSearch domain. One at a time is what the mirror does per
-change: read the note (with owner and tags), PutItem it, and index its single document. The
+change: the mirror's sender for that note (mirror_send) then the stream handler for its one
+record (the item read back, its document uploaded); the outbox rows are made pending beforehand,
+untimed, as a change leaves them. So both sides do the same work: table, index and outbox. The
 batched side is notes.reindex.search_reindex(restart=True) as `manage.py search_reindex` runs it,
 its clean-up scan of the table and the index included. The sides alternate (one-at-a-time, batch,
-batch, one-at-a-time for ROUNDS=2), each rate is the median of its rounds.
+batch, one-at-a-time for ROUNDS=2); each rate is the median of its rounds.
 """
 
 from __future__ import annotations
@@ -27,27 +29,44 @@ def live_note_ids() -> list[int]:
     return list(LegacyNote.objects.filter(deleted=False).order_by("note_id").values_list("note_id", flat=True))
 
 
-def one_at_a_time(note_ids: list[int]) -> float:
-    """Seconds to mirror and index `note_ids` one note per DynamoDB write and per search upload."""
-    from boto3.dynamodb.types import TypeDeserializer
-    from django.conf import settings
-
-    from aws.clients import dynamodb_client
+def mark_pending(note_ids: list[int]) -> dict[int, str]:
+    """Untimed: every note pending in the mirror's outbox, as after a change; their noteIds by note id."""
     from legacy.models import LegacyNote
-    from notes.mirror import mirror_item
-    from notes.search import search_backend
-    from notes.selectors import note_views, notes_with_owner_and_tags
-    from notes.stream import search_document_from_item
+    from notes.mirror import mirror_note_changed
+    from notes.models import MobileNote
+    from notes.selectors import note_views
 
-    deserializer = TypeDeserializer()
-    client = dynamodb_client()
-    backend = search_backend()
+    for start in range(0, len(note_ids), 500):
+        note_views(list(LegacyNote.objects.filter(pk__in=note_ids[start : start + 500])))  # noteIds for all
+    for note_id in note_ids:
+        mirror_note_changed(note_id=note_id, send=False)
+    return {
+        legacy_id: str(note_uuid)
+        for legacy_id, note_uuid in MobileNote.objects.filter(legacy_note_id__in=note_ids).values_list(
+            "legacy_note_id", "uuid"
+        )
+    }
+
+
+def one_at_a_time(note_ids: list[int]) -> float:
+    """Seconds to mirror and index `note_ids` the way a single change travels, one note after another:
+    the mirror's sender (mirror_send: outbox row, note read, conditional PutItem, outbox update),
+    then the stream handler with that note's one record (read the item back, upload its document)."""
+    from notes.mirror import mirror_send
+    from notes.stream import stream_handler
+
+    note_uuids = mark_pending(note_ids)
     started = time.perf_counter()
     for note_id in note_ids:
-        note = notes_with_owner_and_tags(LegacyNote.objects.filter(pk=note_id)).get()
-        item = mirror_item(note_views([note])[0])
-        client.put_item(TableName=settings.NOTES_TABLE, Item=item)
-        backend.index([search_document_from_item({name: deserializer.deserialize(v) for name, v in item.items()})])
+        result = mirror_send(note_ids=[note_id])
+        if result.sent != 1:
+            raise RuntimeError(f"mirror_send did not send note {note_id}: {result}")
+        record = {
+            "eventSource": "aws:dynamodb",
+            "eventName": "MODIFY",
+            "dynamodb": {"Keys": {"noteId": {"S": note_uuids[note_id]}}},
+        }
+        stream_handler({"Records": [record]})
     return time.perf_counter() - started
 
 

@@ -18,7 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from bench.stack import BASELINE_PATH
-from legacy.models import LegacyNote
+from legacy.models import LegacyNote, LegacyUser
 from notes.models import MobileNote
 from notes.selectors import notes_with_owner_and_tags
 from project.urls import handler400, handler403, handler404, handler500
@@ -48,7 +48,7 @@ def baseline_note_list(request: HttpRequest) -> JsonResponse:
     results: list[dict[str, Any]] = []
     for note in notes:
         mobile = mobiles[note.note_id]
-        owner = note.user
+        owner: LegacyUser | None = note.user  # type: ignore[assignment]  # the site's row may be gone
         results.append(
             {
                 "noteId": str(mobile.uuid),

@@ -67,7 +67,7 @@ def zappa_handler() -> Any:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     saved_environment = dict(os.environ)
-    LambdaHandler._LambdaHandler__instance = None  # type: ignore[attr-defined]
+    LambdaHandler._LambdaHandler__instance = None
     LambdaHandler.settings = None
     handler = LambdaHandler(SETTINGS_MODULE)
     # The stage's environment_variables hold deploy-time placeholders; the bench's own values stand.
