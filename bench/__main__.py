@@ -1,6 +1,6 @@
-"""`make bench`: run the benchmarks, print their table, add the rows to bench/results/<date>.json.
+"""`make bench`: run the benchmarks (all, or those named), print one table, add the rows to bench/results/<date>.json.
 
-python -m bench [--runs 10] [--database-url mysql://root@127.0.0.1:3306/lambridge_bench]
+python -m bench [cold warm queries jwks backfill load artifact] [--runs 10] [--database-url mysql://.../lambridge_bench]
 """
 
 from __future__ import annotations
@@ -8,30 +8,60 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
-from artifact.build import DIST
-from bench import cold_start
-from bench.results import print_table, record
-from devstack.moto_server import MotoServer
+from bench import artifact_size, backfill, cold_start, jwks, load, queries, warm_latency
+from bench.results import Row, print_table, record
+from bench.stack import DEFAULT_DATABASE_URL, Stack, bench_stack
+
+# In the order they run: the cold starts first, while nothing else has warmed the machine's caches.
+BENCHMARKS = (cold_start, warm_latency, queries, jwks, backfill, load, artifact_size)
+NAMES = tuple(module.NAME for module in BENCHMARKS)
+
+
+def runners(arguments: argparse.Namespace) -> dict[str, Callable[[Stack], list[Row]]]:
+    return {
+        cold_start.NAME: lambda stack: cold_start.run(stack, runs=arguments.runs),
+        warm_latency.NAME: lambda stack: warm_latency.run(stack, iterations=arguments.iterations),
+        queries.NAME: queries.run,
+        jwks.NAME: jwks.run,
+        backfill.NAME: backfill.run,
+        load.NAME: load.run,
+        artifact_size.NAME: artifact_size.run,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lambridge benchmarks (SPEC §8).")
-    parser.add_argument("--runs", type=int, default=10, help="samples of each side, alternating")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", cold_start.DEFAULT_DATABASE_URL))
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"run only these: {', '.join(NAMES)} (default: all)")
+    parser.add_argument("--runs", type=int, default=cold_start.DEFAULT_RUNS, help="cold starts of each side")
+    parser.add_argument(
+        "--iterations", type=int, default=warm_latency.DEFAULT_ITERATIONS, help="warm requests of each side"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="dropped and recreated: its name must contain 'bench'",
+    )
     arguments = parser.parse_args(argv)
-    with MotoServer() as moto:
-        prepared = cold_start.prepare(
-            database_url=arguments.database_url, moto_endpoint=moto.endpoint_url, work=DIST / "bench-runtime"
-        )
-        rows = cold_start.measure(prepared, runs=arguments.runs)
+    unknown = sorted(set(arguments.names) - set(NAMES))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
+    selected = [name for name in NAMES if not arguments.names or name in arguments.names]
+    run = runners(arguments)
+    rows: list[Row] = []
+    started = time.monotonic()
+    with bench_stack(database_url=arguments.database_url) as stack:
+        for name in selected:
+            print(f"bench: {name}...", flush=True)
+            began = time.monotonic()
+            rows += run[name](stack)
+            print(f"bench: {name} took {time.monotonic() - began:.0f} s", flush=True)
+    print()
     print_table(rows)
-    for row in rows:
-        for entry in row.details.get("slowestImports", []):
-            print(f"  slow import: {entry['module']:<40} {entry['cumulativeMs']:8.1f} ms")
-    print(f"written to {record(rows)}")
-    return 0
+    print(f"\n{len(rows)} rows in {time.monotonic() - started:.0f} s; written to {record(rows)}")
+    return 0 if all(row.passed is not False for row in rows) else 1
 
 
 if __name__ == "__main__":

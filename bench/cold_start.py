@@ -2,8 +2,9 @@
 
 Each sample is a NEW isolated interpreter (artifact.runtime: the unzipped zip, the runtime's boto3,
 no bytecode written, as on Lambda's read-only /var/task) that imports the zip's handler and serves
-its first request: Lambridge an authenticated `GET /api/v1/notes/` (real Cognito ID token from the
-moto server, JWKS fetched over HTTP, MariaDB), the hello app `GET /hello/`. Both are packaged by
+its first request: Lambridge an authenticated `GET /api/v1/notes/?pageSize=50` (a bench user's real
+Cognito ID token from the moto server, JWKS fetched over HTTP, the bench's MariaDB database, see
+bench/stack.py), the hello app `GET /hello/`. Both are packaged by
 `zappa package` from the same build virtualenv. Samples alternate, so drift hits both alike; the
 medians' ratio is compared with the target. When it misses, one more Lambridge start runs under
 `-X importtime` and the slowest imports are listed.
@@ -12,7 +13,6 @@ medians' ratio is compared with the target. When it misses, one more Lambridge s
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 from collections.abc import Mapping
@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
-
-from artifact.build import DIST, ROOT, add_bytecode, build, zappa_package
+from artifact.build import DIST, ROOT, add_bytecode, zappa_package
 from artifact.render import render_settings, stage_config
 from artifact.runtime import (
     EXECUTE_API_HOST,
@@ -36,11 +34,11 @@ from artifact.runtime import (
     unzip_artifact,
 )
 from bench.results import Row
+from bench.stack import WORK_DIR, Stack
 
+NAME = "cold"
 TARGET_RATIO = 1.3
-DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/lambridge_bench"
-BENCH_EMAIL = "cold-start@bench.example"
-BENCH_PASSWORD = "Bench-Cold-Start-42"  # noqa: S105 - a user of the local emulator
+DEFAULT_RUNS = 10
 BENCH_NOTES = 50
 HELLO_STAGE = "bench"
 IMPORTTIME_TOP = 12
@@ -51,77 +49,6 @@ class Prepared:
     lambridge: LambdaRuntime
     hello: LambdaRuntime
     id_token: str
-
-
-def _create_database(url: str) -> None:
-    import environ
-
-    config = environ.Env.db_url_config(url)
-    server = MySQLdb.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=int(config["PORT"] or 3306),
-        user=config["USER"],
-        password=config["PASSWORD"] or "",
-    )
-    try:
-        server.cursor().execute(
-            f"CREATE DATABASE IF NOT EXISTS `{config['NAME']}` CHARACTER SET latin1 COLLATE latin1_swedish_ci"
-        )
-    finally:
-        server.close()
-
-
-def prepare_database_and_user(database_url: str, endpoint_url: str) -> tuple[Any, str]:
-    """Migrated bench database with the site's tables, one site user with notes, and their Cognito
-    ID token; returns (the moto resources, the token)."""
-    _create_database(database_url)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-not-a-secret",
-            "DATABASE_URL": database_url,
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID") or "testing",
-            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from devstack.aws_resources import cognito_user_signed_in, ensure_resources
-    from legacy.schema import create_legacy_tables
-
-    call_command("migrate", verbosity=0, interactive=False)
-    create_legacy_tables(connection)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT user_id FROM users WHERE email = %s", [BENCH_EMAIL])
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute(
-                "INSERT INTO users (email, username, password, status, created_at)"
-                " VALUES (%s, 'coldstart', '!', 'active', '2015-06-01 10:00:00')",
-                [BENCH_EMAIL],
-            )
-            user_id = cursor.lastrowid
-        else:
-            user_id = row[0]
-        # moto starts empty, so the user's Cognito sub is new each run: unlink the old one, so the new
-        # sub links to this site user by email (in the untimed first start) as a migrated user would.
-        cursor.execute("DELETE FROM accounts_cognitoidentity")
-        cursor.execute("DELETE FROM users WHERE email LIKE %s", ["%@users.invalid"])
-        cursor.execute("SELECT COUNT(*) FROM notes WHERE user_id = %s", [user_id])
-        for n in range(cursor.fetchone()[0], BENCH_NOTES):
-            cursor.execute(
-                "INSERT INTO notes (user_id, headline, body, visibility, created_at)"
-                " VALUES (%s, %s, %s, 'private', '2016-01-02 03:04:05')",
-                [user_id, f"Bench note {n}", f"Body of bench note {n}"],
-            )
-    resources = ensure_resources()
-    signed_in = cognito_user_signed_in(resources, email=BENCH_EMAIL, password=BENCH_PASSWORD)
-    return resources, str(signed_in["IdToken"])
 
 
 def hello_settings() -> dict[str, Any]:
@@ -152,17 +79,9 @@ def build_hello(output: Path) -> Path:
     return output
 
 
-def prepare(*, database_url: str, moto_endpoint: str, work: Path) -> Prepared:
-    resources, id_token = prepare_database_and_user(database_url, moto_endpoint)
-    lambridge_zip = build(
-        stage="dev",
-        local=True,
-        environment={
-            "NOTES_STREAM_ARN": resources.notes_stream_arn,
-            "COGNITO_USER_POOL_ID": resources.user_pool_id,
-            "AWS_STORAGE_BUCKET_NAME": resources.bucket,
-        },
-    ).zip_path
+def prepare(stack: Stack, *, work: Path) -> Prepared:
+    resources = stack.resources
+    lambridge_zip = stack.lambridge_zip()
     hello_zip = build_hello(DIST / "hello-bench.zip")
     shutil.rmtree(work, ignore_errors=True)
     runtime_root = runtime_libraries(work / "runtime")
@@ -172,11 +91,11 @@ def prepare(*, database_url: str, moto_endpoint: str, work: Path) -> Prepared:
         "SECRET_KEY": "bench-only-not-a-secret",
         "AWS_REGION": resources.region,
         "AWS_DEFAULT_REGION": resources.region,
-        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
-        "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "AWS_ACCESS_KEY_ID": stack.environment["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": stack.environment["AWS_SECRET_ACCESS_KEY"],
     }
     lambridge_variables = shared | {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": stack.database_url,
         "ALLOWED_HOSTS": EXECUTE_API_HOST,
         "AWS_ENDPOINT_URL": resources.endpoint_url,
         "COGNITO_APP_CLIENT_IDS": resources.app_client_id,
@@ -187,7 +106,7 @@ def prepare(*, database_url: str, moto_endpoint: str, work: Path) -> Prepared:
             lambridge_root, runtime_root, lambda_environment(lambridge_root, **lambridge_variables)
         ),
         hello=LambdaRuntime(hello_root, runtime_root, lambda_environment(hello_root, **shared)),
-        id_token=id_token,
+        id_token=stack.users[0].id_token,
     )
 
 
@@ -253,3 +172,11 @@ def measure(prepared: Prepared, *, runs: int) -> list[Row]:
             details=details,
         ),
     ]
+
+
+def run(stack: Stack, *, runs: int = DEFAULT_RUNS) -> list[Row]:
+    rows = measure(prepare(stack, work=WORK_DIR / "runtime"), runs=runs)
+    for row in rows:
+        for entry in row.details.get("slowestImports", []):
+            print(f"  slow import: {entry['module']:<40} {entry['cumulativeMs']:8.1f} ms")
+    return rows

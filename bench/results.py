@@ -30,10 +30,16 @@ class Row:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def format_value(value: float, unit: str) -> str:
+    """Three significant digits, but whole numbers (counts, requests) in full."""
+    number = f"{value:.0f}" if float(value).is_integer() or abs(value) >= 1000 else f"{value:.3g}"
+    return f"{number} {unit}".strip()
+
+
 def format_table(rows: Sequence[Row]) -> str:
     header = ("figure", "value", "target", "ok")
     lines = [
-        (row.name, f"{row.value:.3g} {row.unit}".strip(), row.target, {True: "yes", False: "NO", None: ""}[row.passed])
+        (row.name, format_value(row.value, row.unit), row.target, {True: "yes", False: "NO", None: ""}[row.passed])
         for row in rows
     ]
     widths = [max(len(str(line[column])) for line in [header, *lines]) for column in range(len(header))]

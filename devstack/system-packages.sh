@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The Debian packages Lambridge needs to build mysqlclient (and binutils' readelf, which `make package`
-# uses to check the artifact's glibc needs); installs only what is missing.
+# The Debian packages Lambridge needs to build mysqlclient, binutils' readelf (`make package` checks the
+# artifact's glibc needs with it) and wrk (`make bench`'s HTTP load); installs only what is missing.
 set -euo pipefail
-packages=(pkg-config default-libmysqlclient-dev build-essential binutils php-cli)
+packages=(pkg-config default-libmysqlclient-dev build-essential binutils php-cli wrk)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -15,6 +15,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -130,15 +131,18 @@ def _mark_sent(views: Sequence[Any]) -> None:
         ],
         ignore_conflicts=True,
     )
-    for note_id, view in by_id.items():
-        MirrorEntry.objects.filter(legacy_note_id=note_id).update(
-            sent_generation=F("generation"),
-            attempts=0,
-            last_error="",
-            sent_at=now,
-            sent_updated_at=view.note.updated_at,
-            sent_version=view.mobile.version,
-        )
+    # One commit for the batch, not one per note: each autocommitted UPDATE waited for its own log
+    # flush, which was two thirds of a reindex (make bench's backfill row).
+    with transaction.atomic():
+        for note_id, view in by_id.items():
+            MirrorEntry.objects.filter(legacy_note_id=note_id).update(
+                sent_generation=F("generation"),
+                attempts=0,
+                last_error="",
+                sent_at=now,
+                sent_updated_at=view.note.updated_at,
+                sent_version=view.mobile.version,
+            )
 
 
 def _stale_ids(note_ids: Sequence[str]) -> list[str]:
