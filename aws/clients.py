@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+
+# boto3 and botocore are imported when the first client is made, not at import: loading them costs
+# ~0.1 s of a Lambda cold start, and many requests (a notes list without photos) never need AWS.
 
 # A Lambda request has seconds to live and a local emulator may be down: fail fast instead of
 # hanging. "standard" retries back off between attempts; MAX_ATTEMPTS counts the first one.
@@ -22,6 +27,8 @@ _clients: dict[tuple[str, str, str], Any] = {}
 
 def client_config(service_name: str, *, endpoint_url: str = "") -> Config:
     """The botocore Config every client of ours gets: short timeouts, few retries."""
+    from botocore.config import Config
+
     options: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "read_timeout": READ_TIMEOUT_SECONDS,
@@ -40,6 +47,8 @@ def _shared_session() -> boto3.session.Session:
     # Loading botocore's data is the slow part of making a client; one Session shares it.
     global _session
     if _session is None:
+        import boto3
+
         _session = boto3.session.Session()
     return _session
 

@@ -11,11 +11,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
-from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -24,6 +23,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from botocore.signers import CloudFrontSigner
 
 from aws.clients import s3_client
 from uploads.models import Upload
@@ -318,6 +320,8 @@ def _s3_presigned_get_url(
 @functools.lru_cache(maxsize=2)
 def _cloudfront_signer(key_id: str, private_key_pem: str) -> CloudFrontSigner:
     """A signer with the key loaded once per process (parsing a PEM costs more than signing)."""
+    from botocore.signers import CloudFrontSigner  # only when signing: botocore is slow to import
+
     try:
         private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     except ValueError as exc:
