@@ -14,15 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from bench.inprocess import body, call, expect_status, get_event, zappa_handler
 from bench.results import Row
 from bench.stack import WORK_DIR, Stack
+from devstack.run import wait_for_http
 
 NAME = "load"
 WORKERS = 2
@@ -52,18 +50,10 @@ def write_users_file(stack: Stack, path: Path) -> None:
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({process.returncode}); see {log_path}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local server
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer {url} within {STARTUP_TIMEOUT_SECONDS:.0f} s; see {log_path}")
+    try:
+        wait_for_http(url, process, STARTUP_TIMEOUT_SECONDS)
+    except SystemExit as exc:  # make run's way of giving up; here the bench's own error, with the log
+        raise RuntimeError(f"gunicorn: {exc}; see {log_path}") from None
 
 
 def run_wrk(base_url: str, users_file: Path, seconds: int) -> dict[str, Any]:
