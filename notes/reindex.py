@@ -119,30 +119,28 @@ def _batch_write(requests: Sequence[dict[str, Any]]) -> None:
 
 
 def _mark_sent(views: Sequence[Any]) -> None:
-    """The outbox agrees: these notes are mirrored as they are now (no drain or reconcile resend)."""
+    """The outbox agrees: these notes are mirrored as they are now (no drain or reconcile resend).
+
+    A few statements per batch, whatever its size, in one transaction (one log flush).
+    """
     now = timezone.now()
     by_id = {view.note.note_id: view for view in views}
-    existing = set(MirrorEntry.objects.filter(legacy_note_id__in=by_id).values_list("legacy_note_id", flat=True))
-    MirrorEntry.objects.bulk_create(
-        [
-            MirrorEntry(legacy_note_id=note_id, generation=0, changed_at=now, next_attempt_at=now)
-            for note_id in by_id
-            if note_id not in existing
-        ],
-        ignore_conflicts=True,
-    )
-    # One commit for the batch, not one per note: each autocommitted UPDATE waited for its own log
-    # flush, which was two thirds of a reindex (make bench's backfill row).
     with transaction.atomic():
-        for note_id, view in by_id.items():
-            MirrorEntry.objects.filter(legacy_note_id=note_id).update(
-                sent_generation=F("generation"),
-                attempts=0,
-                last_error="",
-                sent_at=now,
-                sent_updated_at=view.note.updated_at,
-                sent_version=view.mobile.version,
-            )
+        MirrorEntry.objects.bulk_create(
+            [
+                MirrorEntry(legacy_note_id=note_id, generation=0, changed_at=now, next_attempt_at=now)
+                for note_id in by_id
+            ],
+            ignore_conflicts=True,  # notes that already have their row keep it
+        )
+        MirrorEntry.objects.filter(legacy_note_id__in=by_id).update(
+            sent_generation=F("generation"), attempts=0, last_error="", sent_at=now
+        )
+        entries = {entry.legacy_note_id: entry for entry in MirrorEntry.objects.filter(legacy_note_id__in=by_id)}
+        for note_id, entry in entries.items():
+            entry.sent_updated_at = by_id[note_id].note.updated_at
+            entry.sent_version = by_id[note_id].mobile.version
+        MirrorEntry.objects.bulk_update(list(entries.values()), ["sent_updated_at", "sent_version"])
 
 
 def _stale_ids(note_ids: Sequence[str]) -> list[str]:
