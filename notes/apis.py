@@ -215,6 +215,14 @@ def _cursor_loads(cursor: str, kind: str) -> dict[str, Any]:
     return payload
 
 
+def _list_position(cursor: str) -> int:
+    """The note id a list cursor continues before."""
+    try:
+        return int(_cursor_loads(cursor, "list")["before"])
+    except (KeyError, TypeError, ValueError):
+        raise exceptions.ValidationError({"cursor": ["This cursor is not valid."]}) from None
+
+
 def _sync_cursor(position: SyncPosition) -> str:
     return _cursor_dumps(
         {
@@ -275,7 +283,7 @@ class NoteListCreateApi(APIView):
         query = NoteListQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        before = int(_cursor_loads(params["cursor"], "list")["before"]) if params.get("cursor") else None
+        before = _list_position(params["cursor"]) if params.get("cursor") else None
         filters = NoteListFilters(
             scope=params["scope"],
             tag=params.get("tag"),
