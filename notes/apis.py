@@ -31,6 +31,7 @@ from notes.selectors import (
     note_list,
 )
 from notes.services import (
+    TAG_MAX_LENGTH,
     UNSET,
     NoteIdTaken,
     NoteVersionMismatch,
@@ -133,7 +134,7 @@ class NoteFieldsInputSerializer(serializers.Serializer[Any]):
     )
     visibility = serializers.ChoiceField(choices=LegacyNote.Visibility.choices, required=False)
     tags = serializers.ListField(
-        child=StrictCharField(max_length=64, allow_blank=False), max_length=TAGS_MAX_COUNT, required=False
+        child=StrictCharField(max_length=TAG_MAX_LENGTH, allow_blank=False), max_length=TAGS_MAX_COUNT, required=False
     )
     photoKey = StrictCharField(max_length=PHOTO_KEY_MAX_LENGTH, allow_null=True, required=False)
 
@@ -261,7 +262,7 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 class NoteListQuerySerializer(serializers.Serializer[Any]):
     scope = serializers.ChoiceField(choices=NOTE_LIST_SCOPES, default="own")
     # No tag outside latin1 exists, and such text must not reach the query (MySQL refuses the mix).
-    tag = serializers.CharField(max_length=64, required=False, validators=[validate_latin1])
+    tag = serializers.CharField(max_length=TAG_MAX_LENGTH, required=False, validators=[validate_latin1])
     visibility = serializers.ChoiceField(choices=LegacyNote.Visibility.choices, required=False)
     updatedSince = serializers.DateTimeField(required=False)
     pageSize = serializers.IntegerField(min_value=1, max_value=PAGE_SIZE_MAX, default=PAGE_SIZE_DEFAULT)

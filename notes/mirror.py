@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -51,7 +50,6 @@ RECONCILE_MARK = "reconcile.high_water"
 
 _CONDITION_NOT_OLDER = "attribute_not_exists(noteId) OR #version <= :version"
 
-_scheduled = threading.local()
 _inline_paused_until = 0.0
 
 
@@ -80,26 +78,34 @@ def mirror_note_changed(*, note_id: int, send: bool = True) -> None:
             MirrorEntry.objects.filter(legacy_note_id=note_id).update(generation=F("generation") + 1, changed_at=now)
     if not (send and settings.MIRROR_SEND_ON_COMMIT):
         return
-    scheduled: set[int] = _scheduled.__dict__.setdefault("note_ids", set())
-    if note_id in scheduled:
-        return
-    scheduled.add(note_id)
-    transaction.on_commit(lambda: _send_after_commit(note_id))
+    # Django keeps the transaction's pending callbacks (and drops them on rollback): one per note.
+    pending = (entry[1] for entry in connection.run_on_commit)  # (savepoint ids, callback, robust)
+    if not any(
+        isinstance(callback, _SendAfterCommit) and callback.note_id == note_id and not callback.ran
+        for callback in pending
+    ):
+        transaction.on_commit(_SendAfterCommit(note_id))
 
 
-def _send_after_commit(note_id: int) -> None:
+@dataclass
+class _SendAfterCommit:
     """The send right after a write: best effort, never failing the request that wrote."""
-    global _inline_paused_until
-    _scheduled.__dict__.setdefault("note_ids", set()).discard(note_id)
-    if time.monotonic() < _inline_paused_until:
-        return
-    try:
-        result = mirror_send(note_ids=[note_id])
-    except Exception:
-        logger.exception("mirror: sending note %s after commit failed; the drain will retry", note_id)
-        result = MirrorResult(failed=1)
-    if result.failed:
-        _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
+
+    note_id: int
+    ran: bool = False  # a callback that already ran (tests can run them early) covers no later change
+
+    def __call__(self) -> None:
+        global _inline_paused_until
+        self.ran = True
+        if time.monotonic() < _inline_paused_until:
+            return
+        try:
+            result = mirror_send(note_ids=[self.note_id])
+        except Exception:
+            logger.exception("mirror: sending note %s after commit failed; the drain will retry", self.note_id)
+            result = MirrorResult(failed=1)
+        if result.failed:
+            _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
 
 
 def mirror_inline_resume() -> None:

@@ -23,7 +23,7 @@ from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
 from notes.mirror import mirror_item
 from notes.models import MirrorEntry, MirrorState, MobileNote
-from notes.search.backend import search_backend
+from notes.search.backend import SearchBackend, search_backend
 from notes.selectors import note_views, notes_with_owner_and_tags
 from notes.stream import search_document_from_item
 
@@ -168,7 +168,7 @@ def _remove_from_table() -> int:
     return removed
 
 
-def _remove_from_index(backend: Any) -> int:
+def _remove_from_index(backend: SearchBackend) -> int:
     removed = 0
     chunk: list[str] = []
     for note_id in backend.indexed_ids():
@@ -181,7 +181,7 @@ def _remove_from_index(backend: Any) -> int:
     return removed
 
 
-def _remove_chunk(backend: Any, note_ids: list[str]) -> int:
+def _remove_chunk(backend: SearchBackend, note_ids: list[str]) -> int:
     stale = _stale_ids(note_ids)
     if stale:
         backend.delete(stale)

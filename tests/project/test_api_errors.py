@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 
-from project.api_errors import NOT_FOUND, SERVICE_UNAVAILABLE, api_exception_handler
+from project.api_errors import NOT_FOUND, SERVICE_UNAVAILABLE, api_exception_handler, database_unavailable
 
 
 def test_a_database_outage_is_a_503_with_retry_after_and_no_details() -> None:
@@ -31,10 +31,6 @@ def test_errors_the_api_does_not_know_are_left_to_django() -> None:
 
 
 def test_only_database_outages_are_503s() -> None:
-    from django.db import InterfaceError, OperationalError
-
-    from project.api_errors import database_unavailable
-
     assert database_unavailable(OperationalError(2003, "Can't connect to MySQL server"))
     assert database_unavailable(OperationalError(1040, "Too many connections"))
     assert database_unavailable(InterfaceError(0, ""))
