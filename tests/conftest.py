@@ -3,6 +3,7 @@ the MyISAM tables that test transactions cannot roll back."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -46,6 +47,15 @@ def _mysql_available() -> None:
     if os.environ.get("REQUIRE_MYSQL") == "1":
         pytest.exit(f"REQUIRE_MYSQL=1 but {problem}", returncode=1)
     pytest.skip(f"{problem}; the suite needs MySQL (set REQUIRE_MYSQL=1 to fail instead)")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Test databases named after this checkout: other runs on the same MySQL server (a CI clone, a
+    second worktree, a bench) never share, drop or lock each other's databases."""
+    checkout = hashlib.sha256(str(settings.BASE_DIR).encode()).hexdigest()[:8]
+    for config in settings.DATABASES.values():
+        config.setdefault("TEST", {})["NAME"] = f"test_{config['NAME']}_{checkout}"
 
 
 @pytest.fixture(scope="session")
