@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run test lint format clean package bench
+.PHONY: help install run test test-fast lint format clean package bench
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo d
 
 test: $(STAMP)  ## the whole test suite on real MariaDB
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## the inner loop: every test but the slow ones (artifact, make run, fuzzing, faults)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)

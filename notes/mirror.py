@@ -1,7 +1,8 @@
 """The mirror of notes in DynamoDB (SPEC §5): the outbox, the sender, the drain and the reconciler.
 
 A change to a note only records, in the same database, that the note must be sent (an outbox row,
-MirrorEntry); after the commit the sender writes the note's state as MySQL has it then. A send
+MirrorEntry; notes/changes.py decides when); after the commit, outside any lock, the sender writes
+the note's state as MySQL has it then. A send
 that fails leaves the row pending, with the error and a later time to retry (exponential
 backoff); `manage.py mirror_drain`, run on a schedule, sends what is due. Writes are conditional
 on `version`, so an older state never overwrites a newer one. The PHP site writes `notes` without
@@ -23,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -63,49 +64,46 @@ class MirrorResult:
 # --- Recording changes ----------------------------------------------------------------------
 
 
-def mirror_note_changed(*, note_id: int, send: bool = True) -> None:
-    """Record that note ``note_id`` must be sent again; send it once the transaction commits.
+def mirror_record(*, note_id: int, once_per: str = "") -> bool:
+    """Record, in the current transaction, that note ``note_id`` must be sent again: one write to
+    its outbox row (an UPDATE; an INSERT the first time). True when it recorded.
 
-    One outbox write in the same database as the change. Inside a transaction, repeated calls for
-    one note send it once, after the commit. ``send=False`` leaves sending to the drain.
+    ``once_per`` (a token) makes it idempotent: a row that already carries the token is left alone
+    (notes/changes.py gives each transaction of ORM writes its own token).
     """
     now = timezone.now()
-    if not MirrorEntry.objects.filter(legacy_note_id=note_id).update(generation=F("generation") + 1, changed_at=now):
-        try:
-            with transaction.atomic():
-                MirrorEntry.objects.create(legacy_note_id=note_id, changed_at=now, next_attempt_at=now)
-        except IntegrityError:  # created by a concurrent change
-            MirrorEntry.objects.filter(legacy_note_id=note_id).update(generation=F("generation") + 1, changed_at=now)
-    if not (send and settings.MIRROR_SEND_ON_COMMIT):
+    entries = MirrorEntry.objects.filter(legacy_note_id=note_id)
+    if once_per:
+        entries = entries.exclude(recorded_in=once_per)
+    if entries.update(generation=F("generation") + 1, changed_at=now, recorded_in=once_per):
+        return True
+    if once_per and MirrorEntry.objects.filter(legacy_note_id=note_id).exists():
+        return False  # recorded already, by this transaction
+    try:
+        with transaction.atomic():
+            MirrorEntry.objects.create(
+                legacy_note_id=note_id, changed_at=now, next_attempt_at=now, recorded_in=once_per
+            )
+    except IntegrityError:  # created by a concurrent change
+        MirrorEntry.objects.filter(legacy_note_id=note_id).update(
+            generation=F("generation") + 1, changed_at=now, recorded_in=once_per
+        )
+    return True
+
+
+def mirror_send_after_write(*, note_id: int) -> None:
+    """The send right after a write committed (notes/changes.py publishes it outside any lock):
+    best effort, never failing the writer; after a failure, sends wait for the drain a while."""
+    global _inline_paused_until
+    if not settings.MIRROR_SEND_ON_COMMIT or time.monotonic() < _inline_paused_until:
         return
-    # Django keeps the transaction's pending callbacks (and drops them on rollback): one per note.
-    pending = (entry[1] for entry in connection.run_on_commit)  # (savepoint ids, callback, robust)
-    if not any(
-        isinstance(callback, _SendAfterCommit) and callback.note_id == note_id and not callback.ran
-        for callback in pending
-    ):
-        transaction.on_commit(_SendAfterCommit(note_id))
-
-
-@dataclass
-class _SendAfterCommit:
-    """The send right after a write: best effort, never failing the request that wrote."""
-
-    note_id: int
-    ran: bool = False  # a callback that already ran (tests can run them early) covers no later change
-
-    def __call__(self) -> None:
-        global _inline_paused_until
-        self.ran = True
-        if time.monotonic() < _inline_paused_until:
-            return
-        try:
-            result = mirror_send(note_ids=[self.note_id])
-        except Exception:
-            logger.exception("mirror: sending note %s after commit failed; the drain will retry", self.note_id)
-            result = MirrorResult(failed=1)
-        if result.failed:
-            _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
+    try:
+        result = mirror_send(note_ids=[note_id])
+    except Exception:
+        logger.exception("mirror: sending note %s after commit failed; the drain will retry", note_id)
+        result = MirrorResult(failed=1)
+    if result.failed:
+        _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
 
 
 def mirror_inline_resume() -> None:
@@ -282,7 +280,7 @@ def mirror_reconcile(*, overlap_seconds: int = RECONCILE_OVERLAP_SECONDS) -> int
             entry = entries.get(note_id)
             if entry is not None and (entry.generation > entry.sent_generation or entry.sent_updated_at == updated_at):
                 continue
-            mirror_note_changed(note_id=note_id, send=False)
+            mirror_record(note_id=note_id)
             queued += 1
     MirrorState.objects.update_or_create(name=RECONCILE_MARK, defaults={"value": started.isoformat()})
     return queued

@@ -260,6 +260,9 @@ API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
 # Send a changed note to DynamoDB right after the write commits; off, only `mirror_drain` sends
 # (the scheduled event), e.g. to keep AWS calls out of API requests entirely.
 MIRROR_SEND_ON_COMMIT = env.bool("MIRROR_SEND_ON_COMMIT", default=True)
+# How long a write waits for another write to the same note (its MySQL named lock) before the API
+# answers 503 with Retry-After: writes hold it only for their database work, never for AWS calls.
+NOTE_LOCK_TIMEOUT_SECONDS = env.int("NOTE_LOCK_TIMEOUT_SECONDS", default=10)
 
 # --- Media ---------------------------------------------------------------------------------
 
