@@ -358,7 +358,8 @@ def notes_soft_delete_all_for_owner(*, owner_user_id: int, batch_size: int = DEL
 
     Read in batches of ``batch_size``; each note goes through the line on its own (its lock, its
     transaction, its one recorded change), so a crash midway leaves whole notes, and running it
-    again finishes the rest.
+    again finishes the rest. Call it outside any transaction (each note's is durable), like every
+    service here.
     """
     deleted = 0
     last_id = 0
