@@ -206,12 +206,21 @@ def _cursor_dumps(payload: dict[str, Any]) -> str:
     return signing.dumps(payload, salt=_CURSOR_SALT, compress=True)
 
 
+# `since` is what a mobile developer passes back to /notes/changes: the error says what it must be.
+SINCE_NOT_VALID_MESSAGE = (
+    "`since` must be the `nextCursor` of a previous /api/v1/notes/changes response (an opaque string, kept"
+    " as is); leave it out to start from the beginning."
+)
+
+
 def _cursor_loads(cursor: str, kind: str) -> dict[str, Any]:
     try:
         payload = signing.loads(cursor, salt=_CURSOR_SALT)
     except signing.BadSignature:
         payload = None
     if not isinstance(payload, dict) or payload.get("k") != kind:
+        if kind == "sync":
+            raise exceptions.ValidationError({"since": [SINCE_NOT_VALID_MESSAGE]})
         raise exceptions.ValidationError({"cursor": ["This cursor is not valid here; start again without one."]})
     return payload
 
@@ -244,7 +253,7 @@ def _sync_position(cursor: str) -> SyncPosition:
             started=datetime.fromisoformat(payload["s"]) if payload.get("s") else None,
         )
     except (KeyError, TypeError, ValueError):
-        raise exceptions.ValidationError({"since": ["This cursor is not valid."]}) from None
+        raise exceptions.ValidationError({"since": [SINCE_NOT_VALID_MESSAGE]}) from None
 
 
 # --- Endpoints ------------------------------------------------------------------------------

@@ -388,5 +388,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed every django record a second time.
+        "django": {"handlers": [], "level": "INFO"},
+        # RequestLogMiddleware writes one line per request (status and duration included): runserver's
+        # own line repeated it, and django.request added a third, with a traceback for every 403.
+        # 5xx answers still get theirs.
+        "django.server": {"level": "ERROR"},
+        "django.request": {"level": "ERROR"},
+    },
 }
