@@ -34,9 +34,13 @@ if not SECRET_KEY:
 
 # Lambda stages list their API Gateway / custom domains here.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# The PHP site's address (e.g. https://www.example.com): the admin's "View site" link and the preview
+# of a note's site photo (SITE_URL/photo_path). Empty: no link, no site preview.
+SITE_URL = env.str("SITE_URL", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with our AdminSite ("View site" → SITE_URL, project/admin_site.py).
+    "project.admin_site.LambridgeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,7 +80,8 @@ WSGI_APPLICATION = "project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # templates/admin/index.html: the dashboard on the admin's first page.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
