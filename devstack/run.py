@@ -283,7 +283,9 @@ def main() -> None:
             )
             wait_for_http(f"{base}/healthz", server, SERVER_STARTUP_TIMEOUT_SECONDS)
             _print_banner(base, database_url, moto.endpoint_url, resources, summary, token, cloudsearch_data)
-            exit_code, poller = _watch(server=server, poller=poller, moto=moto, cloudsearch=cloudsearch, state=stream_state)
+            exit_code, poller = _watch(
+                server=server, poller=poller, moto=moto, cloudsearch=cloudsearch, state=stream_state
+            )
         except KeyboardInterrupt:
             say("\nStopping the server, the stream poller, CloudSearch and the AWS emulator…")
         finally:
@@ -353,7 +355,7 @@ def env_file_settings(database_url: str, stack_environment: dict[str, str]) -> d
     settings |= {"DATABASE_URL": database_url, "DEBUG": "true"}
     settings |= stack_environment
     # boto3 outside Django (the aws CLI, a script) reads the region from here.
-    settings["AWS_DEFAULT_REGION"] = settings.get("AWS_REGION") or os.environ.get("AWS_REGION", "us-east-1")
+    settings["AWS_DEFAULT_REGION"] = settings.get("AWS_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
     return settings
 
 
@@ -381,7 +383,8 @@ def _print_banner(
     say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
     say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
     shown_data = search_data.relative_to(ROOT) if search_data.is_relative_to(ROOT) else search_data
-    say(f"  Search:     CloudSearch (local) at {os.environ['CLOUDSEARCH_SEARCH_ENDPOINT']}: domain {CLOUDSEARCH_DOMAIN_NAME},")
+    search_endpoint = os.environ["CLOUDSEARCH_SEARCH_ENDPOINT"]
+    say(f"  Search:     CloudSearch (local) at {search_endpoint}: domain {CLOUDSEARCH_DOMAIN_NAME},")
     say(f"              documents in {shown_data}; the stream poller feeds it from the table")
     path = env_file()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path

@@ -167,7 +167,8 @@ class LegacyUserAdmin(LegacyModelAdmin):
         if not rows:
             return "none recorded"
         return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{} from {}</li>", ((admin_datetime(row.at), row.ip) for row in rows))
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{} from {}</li>", ((admin_datetime(row.at), row.ip) for row in rows)),
         )
 
     @admin.action(description="Suspend the selected users")

@@ -78,7 +78,9 @@ class LegacyNoteForm(LegacyModelForm):
             self.fields["tags"].initial = ", ".join(tag.tag for tag in self.instance.tags.all())
         if "photo_path" in self.fields:
             self.fields["photo_path"].label = "Photo on the site (photo_path)"
-            self.fields["photo_path"].help_text = (
+            self.fields[
+                "photo_path"
+            ].help_text = (
                 "Path under the PHP site's uploads folder, e.g. uploads/2014/03/beach.jpg: the site shows this one."
             )
 
@@ -186,8 +188,12 @@ class LegacyNoteAdmin(LegacyModelAdmin):
         site_path = note.photo_path or ""
         if site_path:
             site_url = f"{settings.SITE_URL.rstrip('/')}/{site_path.lstrip('/')}" if settings.SITE_URL else ""
-            site_cell = _photo_cell(url=site_url, caption=site_path) if site_url else format_html(
-                "{}<br><small>No preview: set SITE_URL to the PHP site's address to see it here.</small>", site_path
+            site_cell = (
+                _photo_cell(url=site_url, caption=site_path)
+                if site_url
+                else format_html(
+                    "{}<br><small>No preview: set SITE_URL to the PHP site's address to see it here.</small>", site_path
+                )
             )
         else:
             site_cell = format_html("{}", "No photo.")

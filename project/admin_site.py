@@ -16,8 +16,8 @@ class LambridgeAdminSite(AdminSite):
     # The index and the breadcrumbs still reach every model.
     enable_nav_sidebar = False
 
-    @property  # type: ignore[override]
-    def site_url(self) -> str | None:
+    @property
+    def site_url(self) -> str | None:  # type: ignore[override]
         """Read at every request, so a change of SITE_URL (or a test's override) shows at once."""
         return settings.SITE_URL or None
 

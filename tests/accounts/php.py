@@ -19,7 +19,9 @@ _READ_PASSWORD = '$password = stream_get_contents(STDIN); $hash = getenv("SITE_H
 def php_binary() -> str:
     php = shutil.which("php")
     if php is None:
-        pytest.fail("php-cli is required for these tests: apt-get install php-cli (bash devstack/system-packages.sh test).")
+        pytest.fail(
+            "php-cli is required for these tests: apt-get install php-cli (bash devstack/system-packages.sh test)."
+        )
     return php
 
 

@@ -51,7 +51,7 @@ CHROMIUM_FLAGS = (
     f"--window-size={WINDOW_WIDTH},{WINDOW_HEIGHT}",
 )
 STAFF_USERNAME = "browser-staff"
-STAFF_PASSWORD = "browser staff password"  # noqa: S105 - a test login
+STAFF_PASSWORD = "browser staff password"
 OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 ERROR_TITLES = ("Server Error", "Page not found", "403 Forbidden", "Bad Request", "Forbidden", "Traceback")
 DEBUG_PAGE_MARKERS = ("Exception Value:", "Traceback (most recent call last)", "Request Method:")
@@ -171,7 +171,9 @@ class Walk:
         if page > WINDOW_WIDTH:
             self.problems.append(f"{url}: {page} px wide, more than a {WINDOW_WIDTH} px window")
         if results_overflow > 0:
-            self.problems.append(f"{url}: the list is {results_overflow} px wider than its box in a {WINDOW_WIDTH} px window")
+            self.problems.append(
+                f"{url}: the list is {results_overflow} px wider than its box in a {WINDOW_WIDTH} px window"
+            )
 
     def links(self, selector: str) -> list[str]:
         from selenium.webdriver.common.by import By

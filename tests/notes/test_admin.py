@@ -9,7 +9,6 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-
 from pytest_django.fixtures import SettingsWrapper
 
 from tests.factories import fetch_value, site_note, site_user
