@@ -55,6 +55,7 @@ WATCH_INTERVAL_SECONDS = 1.0
 ENV_FILE_SETTINGS = (
     "DJANGO_SETTINGS_MODULE",
     "DEBUG",
+    "DEV_APPS",
     "LOG_FORMAT",
     "ALLOWED_HOSTS",
     "AWS_ACCESS_KEY_ID",
@@ -83,6 +84,8 @@ def _environment_defaults() -> None:
         environ.Env.read_env(ROOT / ".env", overwrite=False)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("DEBUG", "true")
+    # The local stack's own commands and infra_apply are installed only when asked.
+    os.environ.setdefault("DEV_APPS", "true")
     # A terminal, not CloudWatch: one readable line per record.
     os.environ.setdefault("LOG_FORMAT", "plain")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -198,7 +201,7 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) ->
 def configure_search_domain(endpoint_url: str) -> None:
     """The Notes domain's index fields, defined through the configuration API as infra/ does on AWS."""
     from aws.clients import cloudsearch_client
-    from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
+    from notes.search.schema import NOTES_INDEX_FIELDS
 
     client = cloudsearch_client(endpoint_url)
     for field in NOTES_INDEX_FIELDS:
