@@ -30,7 +30,7 @@ def _installed_by(package_set: str, tmp_path: Path) -> set[str]:
     (bin_dir / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
     for stand_in in bin_dir.iterdir():
         stand_in.chmod(0o755)
-    completed = subprocess.run(  # noqa: S603 - our own script
+    completed = subprocess.run(
         ["bash", str(SCRIPT), package_set],
         env={"PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(tmp_path)},
         capture_output=True,
@@ -66,9 +66,7 @@ def test_make_run_installs_the_run_set_and_the_tests_the_test_set() -> None:
 
 @pytest.mark.parametrize("argument", ["everything", "--all"])
 def test_an_unknown_set_is_refused(argument: str) -> None:
-    completed = subprocess.run(  # noqa: S603 - our own script
-        ["bash", str(SCRIPT), argument], capture_output=True, text=True, timeout=60, check=False
-    )
+    completed = subprocess.run(["bash", str(SCRIPT), argument], capture_output=True, text=True, timeout=60, check=False)
 
     assert completed.returncode == 2
     assert "usage" in completed.stderr
