@@ -9,6 +9,7 @@ debug page) or a Python object repr (`<… object at 0x…>`) anywhere in its te
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import tempfile
@@ -183,11 +184,13 @@ class Walk:
         return str(text)
 
     def _screenshot(self, path: Path) -> None:
-        """The whole page, not just the window: the window grows to the page's height for the shot."""
-        height = self.browser.execute_script("return document.documentElement.scrollHeight")
-        self.browser.set_window_size(WINDOW_WIDTH, min(max(height, WINDOW_HEIGHT), MAX_SCREENSHOT_HEIGHT))
-        self.browser.save_screenshot(str(path))
-        self.browser.set_window_size(WINDOW_WIDTH, WINDOW_HEIGHT)
+        """The whole page, not just the window (Chrome DevTools: a capture beyond the viewport)."""
+        size = self.browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], MAX_SCREENSHOT_HEIGHT)}
+        shot = self.browser.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip | {"scale": 1}}
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
 
     def fits_the_window(self, url: str) -> None:
         """Neither the page nor the list (which scrolls inside its own box) is wider than the window."""
