@@ -61,7 +61,8 @@ async function main(): Promise<void> {
 
   // List with the shared visibility enum as a filter.
   const listed = await client.GET("/api/v1/notes", { params: { query: { visibility: "private", pageSize: 10 } } });
-  check(listed.data?.results.some((note) => note.noteId === noteId), `list: ${listed.response.status}`);
+  check(listed.data, `list: ${listed.response.status}`);
+  check(listed.data.results.some((note) => note.noteId === noteId), "list shows the note");
   step("list", { count: listed.data.results.length });
 
   // Conditional GET: the version in If-None-Match → 304.
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
 
   // Offline sync from the start: the note is there; keep the cursor.
   const changes = await client.GET("/api/v1/notes/changes", {});
-  check(changes.data?.notes.some((note) => note.noteId === noteId), `changes: ${changes.response.status}`);
+  check(changes.data, `changes: ${changes.response.status}`);
+  check(changes.data.notes.some((note) => note.noteId === noteId), "changes carry the note");
   let cursor = changes.data.nextCursor;
   step("changes", { notes: changes.data.notes.length });
 
