@@ -208,7 +208,8 @@ class LambridgeAutoSchema(AutoSchema):
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
         # An operation that can answer 304 honours If-None-Match: generated methods must reach it.
-        if 304 in (self.get_response_serializers() or {}) and self.method == "GET":
+        declared = self.get_response_serializers()
+        if self.method == "GET" and isinstance(declared, dict) and 304 in declared:
             parameters.append(
                 OpenApiParameter(
                     IF_NONE_MATCH_PARAMETER["name"],
