@@ -51,10 +51,11 @@ sdk: $(STAMP) $(NODE_STAMP)  ## TypeScript, Kotlin and Swift clients in dist/sdk
 openapi: $(STAMP)  ## refresh the snapshot openapi.json; a breaking change vs git's HEAD needs BREAKING=accept
 	$(PY) -m sdk.snapshot $(if $(BREAKING),--accept-breaking)
 
-lint: $(STAMP)  ## ruff, ruff format --check, mypy
+lint: $(STAMP)  ## ruff, ruff format --check, mypy, the rooms' import contract (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=lint $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from project.api_errors import VALIDATION_ERROR
+from api.error_codes import VALIDATION_ERROR
+from api.openapi import error_codes
+from api.openapi_contract import REQUEST_ID_HEADER as DOCUMENTED_REQUEST_ID_HEADER
 from project.logs import REQUEST_ID_HEADER
-from project.openapi import error_codes
 from tests.notes.conftest import Member
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,7 @@ def test_conditional_headers_are_declared_where_the_api_honours_them(document: d
 
 
 def test_the_declared_headers_are_the_ones_the_api_sends(alice: Member) -> None:
+    assert DOCUMENTED_REQUEST_ID_HEADER == REQUEST_ID_HEADER
     created = alice.client.post("/api/v1/notes", {"headline": "Headers", "text": "x"}, format="json")
     note_id = created.json()["noteId"]
     read = alice.client.get(f"/api/v1/notes/{note_id}")

@@ -1,6 +1,6 @@
 """What makes the OpenAPI document read well in generated Swift, Kotlin and TypeScript clients: component
 names, an error type per operation whose `code` is the enum of that operation's codes, declared
-response headers, conditional-request parameters and examples. Applied by project.openapi's
+response headers, conditional-request parameters and examples. Applied by api.openapi's
 LambridgeAutoSchema; the conventions a new endpoint follows are in docs/api.md ("Adding an endpoint").
 """
 
@@ -11,9 +11,11 @@ from typing import Any
 
 from drf_spectacular.drainage import warn
 
-from project.api_errors import UPLOAD_TOO_LARGE, VALIDATION_ERROR
-from project.logs import REQUEST_ID_HEADER
-from project.openapi_examples import EXAMPLES
+from api.error_codes import OPERATION_ONLY_CODES, VALIDATION_ERROR
+from api.openapi_examples import EXAMPLES
+
+# The header project/logs.py answers with (api imports nothing above it; tests check they agree).
+REQUEST_ID_HEADER = "X-Request-Id"
 
 # --- Component names --------------------------------------------------------------------------
 
@@ -54,17 +56,13 @@ ERROR_FIELDS_SCHEMA: dict[str, Any] = {
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
 
-# Codes only some operations answer (by operationId); every other code goes to each operation
-# answering its status.
-OPERATION_ONLY_CODES: dict[str, set[str]] = {UPLOAD_TOO_LARGE: {"upload_create"}}
-
 
 def operation_error_codes(operation_id: str, statuses: list[int], codes: dict[str, tuple[int, str]]) -> list[str]:
     """The codes an operation may answer: every code of each of its error statuses."""
     return [
         code
         for code, (status, _) in codes.items()
-        if status in statuses and operation_id in OPERATION_ONLY_CODES.get(code, {operation_id})
+        if status in statuses and operation_id in OPERATION_ONLY_CODES.get(code, frozenset({operation_id}))
     ]
 
 
@@ -162,12 +160,12 @@ def response_headers(status: int, component: str | None, *, versioned_operation:
 
 
 def example_for(schema: dict[str, Any] | None, where: str) -> Any:
-    """The example of the component a body names (project/openapi_examples.py); a warning if it has none."""
+    """The example of the component a body names (api/openapi_examples.py); a warning if it has none."""
     component = component_of(schema)
     if component is None:
         return None
     if component not in EXAMPLES:
-        warn(f"{where}: no example for the component {component!r}; add one to project/openapi_examples.py.")
+        warn(f"{where}: no example for the component {component!r}; add one to api/openapi_examples.py.")
         return None
     example = EXAMPLES[component]
     return [example] if schema and schema.get("type") == "array" else example
