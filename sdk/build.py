@@ -5,6 +5,7 @@ developer would meet as a renamed type or an unreachable header)."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sdk.tools import REDOCLY_CONFIG, REPO, node_tool, openapi_generator, tool_environment, write_schema
+from sdk.tools import REDOCLY_CONFIG, REPO, SDK_DIR, node_tool, openapi_generator, tool_environment, write_schema
 
 DEFAULT_OUT = REPO / "dist" / "sdk"
 
@@ -78,14 +79,59 @@ def lint(document: Path) -> list[str]:
 
 
 def generate_typescript(document: Path, out: Path) -> list[str]:
-    """openapi-typescript types + an openapi-fetch client factory; returns the warnings."""
-    out.mkdir(parents=True, exist_ok=True)
+    """openapi-typescript types + an openapi-fetch client factory, checked by `tsc --strict`; returns
+    the warnings and compile errors."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
     result = _run([node_tool("openapi-typescript"), str(document), "--output", str(out / "schema.d.ts")])
     if result.returncode != 0:
         raise RuntimeError(f"openapi-typescript failed:\n{result.stdout}{result.stderr}")
     (out / "index.ts").write_text(TS_INDEX, encoding="utf-8")
+    (out / "package.json").write_text(json.dumps(_ts_package(), indent=2) + "\n", encoding="utf-8")
     output = result.stdout + result.stderr
-    return [line for line in output.splitlines() if _TYPESCRIPT_WARNING.search(line)]
+    warnings = [line for line in output.splitlines() if _TYPESCRIPT_WARNING.search(line)]
+    return warnings + _typescript_compile_errors(out)
+
+
+def _ts_package() -> dict[str, object]:
+    """The generated client's package.json: openapi-fetch at the version the tests drove."""
+    tools = json.loads((SDK_DIR / "package.json").read_text(encoding="utf-8"))
+    return {
+        "name": "@lambridge/client",
+        "private": True,
+        "type": "module",
+        "main": "index.ts",
+        "types": "index.ts",
+        "dependencies": {"openapi-fetch": tools["devDependencies"]["openapi-fetch"]},
+    }
+
+
+def _typescript_compile_errors(out: Path) -> list[str]:
+    """`tsc --strict --noEmit` over the client, resolving openapi-fetch from sdk/node_modules."""
+    link = out / "node_modules"
+    link.symlink_to(SDK_DIR / "node_modules", target_is_directory=True)
+    try:
+        result = _run(
+            [
+                node_tool("tsc"),
+                "--noEmit",
+                "--strict",
+                "--target",
+                "ES2022",
+                "--module",
+                "NodeNext",
+                "--moduleResolution",
+                "NodeNext",
+                "--lib",
+                "ES2022,DOM",
+                str(out / "index.ts"),
+            ],
+            cwd=out,
+        )
+    finally:
+        link.unlink()
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
 
 
 def generate_with_openapi_generator(document: Path, out: Path, *, generator: str, options: dict[str, str]) -> list[str]:

@@ -1,6 +1,7 @@
 """`make sdk` (sdk/build.py) on the document the code serves: Redocly's recommended lint with no error
 or warning, and TypeScript, Kotlin and Swift clients generated with zero warnings, their models
-named as the document names them (no `ModelError`, no `…RequestRequest`)."""
+named as the document names them (no `ModelError`, no `…RequestRequest`), the TypeScript one
+compiling under `tsc --strict` (its errors count as warnings)."""
 
 from __future__ import annotations
 
