@@ -67,10 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accept-breaking", action="store_true", help="write the snapshot despite breaking changes")
     parser.add_argument("--against", default="HEAD", help="the git revision whose snapshot is the previous one")
+    parser.add_argument("--previous", type=Path, help="the previous snapshot as a file (instead of --against)")
     arguments = parser.parse_args(argv)
 
     new = generated_document()
-    old = committed_snapshot(arguments.against)
+    if arguments.previous is not None:
+        old = json.loads(arguments.previous.read_text(encoding="utf-8"))
+        arguments.against = str(arguments.previous)
+    else:
+        old = committed_snapshot(arguments.against)
     problems = breaking_changes(old, new) if old is not None else []
     if problems:
         print(f"Breaking changes against openapi.json at {arguments.against}:")

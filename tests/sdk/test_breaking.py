@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sdk.breaking import breaking_changes
+from sdk.snapshot import main as snapshot_main
 from sdk.tools import SNAPSHOT
 
 NOTE_PATH = "/api/v1/notes/{noteId}"
@@ -106,3 +108,24 @@ def test_an_enum_value_no_longer_accepted_is_breaking(snapshot: dict[str, Any]) 
     problems = breaking_changes(snapshot, new)
 
     assert f"POST {NOTES_PATH} request.visibility: the value 'public' is no longer accepted" in problems
+
+
+def test_make_openapi_refuses_a_breaking_change_and_writes_nothing(
+    snapshot: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A previous contract promising a response field the code no longer sends.
+    previous = changed(snapshot)
+    previous["components"]["schemas"]["Me"]["properties"]["nickname"] = {"type": "string"}
+    previous_file = tmp_path / "previous.json"
+    previous_file.write_text(json.dumps(previous), encoding="utf-8")
+    before = SNAPSHOT.read_bytes()
+
+    refused = snapshot_main(["--previous", str(previous_file)])
+    accepted = snapshot_main(["--previous", str(previous_file), "--accept-breaking"])
+
+    output = capsys.readouterr().out
+    assert refused == 1
+    assert "GET /api/v1/me 200.nickname: response field removed" in output
+    assert "Nothing written" in output
+    assert accepted == 0
+    assert SNAPSHOT.read_bytes() == before  # the code's document is the committed one already
