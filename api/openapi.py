@@ -247,6 +247,8 @@ class LambridgeAutoSchema(AutoSchema):
             )
         error_name = list(components)[-1]
         for status in statuses:
+            if responses[str(status)].get("content"):
+                continue  # a view's own body for this status (e.g. a 409 carrying the server's state)
             content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{error_name}"}}
             example = error_example(status, codes, meanings)
             if example is not None:
