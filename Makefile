@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run token test test-fast test-packages lint format clean package bench
+.PHONY: help install run token test test-fast test-packages lint format clean package bench sdk openapi
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,7 +24,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install everything (system packages too)
+# The npm tools of `make sdk` and the TypeScript session test, only from the lock file.
+NODE_STAMP := sdk/node_modules/.installed
+$(NODE_STAMP): sdk/package.json sdk/package-lock.json
+	@bash devstack/system-packages.sh sdk
+	npm ci --prefix sdk --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)  ## create .venv and sdk/node_modules, install everything (system packages too)
 
 run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo data, API and admin
 	$(PY) -m devstack.run
@@ -37,7 +44,7 @@ token: $(STAMP)  ## a fresh demo bearer token from the running local stack (`mak
 test-packages:
 	@bash devstack/system-packages.sh test
 
-test: $(STAMP) test-packages  ## the whole test suite on real MariaDB
+test: $(STAMP) $(NODE_STAMP) test-packages  ## the whole test suite on real MariaDB
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP) test-packages  ## the inner loop: every test but the slow ones (artifact, make run, fuzzing, faults)
@@ -48,6 +55,12 @@ package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stag
 
 bench: $(STAMP) test-packages  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)
+
+sdk: $(STAMP) $(NODE_STAMP)  ## TypeScript, Kotlin and Swift clients in dist/sdk/ (fails on a lint problem or generator warning)
+	$(PY) -m sdk.build
+
+openapi: $(STAMP)  ## refresh the snapshot openapi.json; a breaking change vs git's HEAD needs BREAKING=accept
+	$(PY) -m sdk.snapshot $(if $(BREAKING),--accept-breaking)
 
 lint: $(STAMP)  ## ruff, ruff format --check, mypy, the rooms' import contract (lint-imports)
 	$(VENV)/bin/ruff check .
@@ -60,4 +73,4 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 clean:  ## remove the virtualenv and local state
-	rm -rf $(VENV) .venv-lambda dist .local .pytest_cache .mypy_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .venv-lambda dist sdk/node_modules sdk/session/build sdk/session/generated .local .pytest_cache .mypy_cache .ruff_cache staticfiles

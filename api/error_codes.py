@@ -6,7 +6,7 @@ knows no app; it imports nothing but the standard library, so any module may imp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 # Error codes clients can rely on; tests reuse these constants.
 VALIDATION_ERROR = "validation_error"
@@ -48,8 +48,19 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 }
 
 
-def register_error_codes(codes: Mapping[str, tuple[int, str]]) -> None:
-    """Add an app's codes (code -> (status, what it means to a client)); a code keeps one meaning."""
+# Codes that only some operations answer (code -> their operationIds): the OpenAPI document lists
+# them in those operations' code enums only. Every other code is listed wherever its status is.
+OPERATION_ONLY_CODES: dict[str, frozenset[str]] = {}
+
+
+def register_error_codes(codes: Mapping[str, tuple[int, str]], *, only_operations: Iterable[str] = ()) -> None:
+    """Add an app's codes (code -> (status, what it means to a client)); a code keeps one meaning.
+
+    `only_operations`: the operationIds that answer these codes, when not every operation with
+    their status does (e.g. `upload_too_large`, a 413 of `upload_create` alone).
+    """
     for code, status_and_meaning in codes.items():
         if ERROR_CODES.setdefault(code, status_and_meaning) != status_and_meaning:
             raise ValueError(f"Error code {code!r} is already registered with another meaning.")
+        if only_operations:
+            OPERATION_ONLY_CODES[code] = frozenset(only_operations)

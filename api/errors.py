@@ -73,13 +73,21 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _field_messages(detail: Any) -> Any:
-    """A validation error's detail as {field: [messages]} (nested for nested serializers)."""
+def _messages(detail: Any, path: str = "") -> list[str]:
+    """A validation error's messages, flat; one about an item of a list or a nested object starts
+    with its path ("0: ...", "0.key: ..."), so `fields` stays {name: [strings]} for typed clients."""
     if isinstance(detail, dict):
-        return {name: _field_messages(value) for name, value in detail.items()}
+        return [message for key, value in detail.items() for message in _messages(value, f"{path}{key}.")]
     if isinstance(detail, list):
-        return [str(message) for message in detail]
-    return [str(detail)]
+        if any(isinstance(item, dict) for item in detail):  # a list of objects: each item's index
+            return [message for index, item in enumerate(detail) for message in _messages(item, f"{path}{index}.")]
+        return [message for item in detail for message in _messages(item, path)]
+    return [f"{path[:-1]}: {detail}" if path else str(detail)]
+
+
+def _field_messages(detail: dict[Any, Any]) -> dict[str, list[str]]:
+    """A validation error's detail as {field: [messages]}."""
+    return {str(name): _messages(value) for name, value in detail.items()}
 
 
 def _code_for(exc: exceptions.APIException) -> str:
@@ -118,7 +126,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = "The request is not valid; see fields."
         fields = _field_messages(exc.detail)
     elif isinstance(exc, exceptions.ValidationError):
-        message = " ".join(_field_messages(exc.detail))
+        message = " ".join(_messages(exc.detail))
         fields = {}
     else:
         message = str(exc.detail)

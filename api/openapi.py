@@ -27,7 +27,11 @@ How to annotate an API view (one `@extend_schema` per method):
   query parameters or headers); 429 everywhere; the
   `Retry-After` / `WWW-Authenticate` headers on them; the security scheme of every permission
   class that documents one (`openapi_security_scheme()`, e.g. the `x-api-key` requirement when
-  API_KEY_REQUIRED is on). Every error points at the one `Error` component.
+  API_KEY_REQUIRED is on). Every error answer of an operation is its own `<Operation>Error`
+  component, whose `code` enum lists the codes of its statuses (api/openapi_contract.py).
+- Component names come from the serializers: `NoteOutputSerializer` -> `Note`,
+  `NoteCreateInputSerializer` -> `NoteCreateRequest` (openapi_contract.COMPONENT_NAMES for the rest);
+  every body has an example in api/openapi_examples.py (generation warns without one).
 - Views without a schema (probes, the schema itself) use `@extend_schema(exclude=True)`; plain
   Django views (/healthz, /readyz) are not in the document at all.
 """
@@ -40,10 +44,20 @@ from typing import Any, Protocol, runtime_checkable
 from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import Direction, OpenApiResponse
-from rest_framework import serializers
+from drf_spectacular.utils import Direction, OpenApiParameter, OpenApiResponse
 
 from api.error_codes import ERROR_CODES
+from api.openapi_contract import (
+    IF_NONE_MATCH_PARAMETER,
+    VERSIONED_COMPONENTS,
+    component_name,
+    component_of,
+    error_components,
+    error_example,
+    example_for,
+    operation_error_codes,
+    response_headers,
+)
 
 # --- The error codes, as clients read them ----------------------------------------------------
 
@@ -63,35 +77,7 @@ def error_code_table() -> str:
     return "\n".join(["| status | code | meaning |", "|---|---|---|", *rows])
 
 
-# --- The Error component ---------------------------------------------------------------------
-
-
-class ErrorBodySerializer(serializers.Serializer[Any]):
-    """What went wrong: a stable code, a message for humans, and per-field messages."""
-
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        # Declared here rather than as class attributes: a field named `fields` would hide
-        # Serializer.fields.
-        return {
-            "code": serializers.CharField(
-                help_text="Stable, machine-readable reason; branch on it. See the table of codes in the API "
-                "description; new codes may be added, so handle unknown ones by HTTP status. Codes: "
-                + ", ".join(f"`{code}`" for code in error_codes())
-                + "."
-            ),
-            "message": serializers.CharField(help_text="For humans (show or log it); its wording may change."),
-            "fields": serializers.DictField(
-                child=serializers.JSONField(),
-                help_text="For `validation_error`: field name -> list of messages (an object for nested "
-                "fields). Empty for every other code.",
-            ),
-        }
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    """Every error answer of the API, whatever its status."""
-
-    error = ErrorBodySerializer()
+# --- Error answers ----------------------------------------------------------------------------
 
 
 # Why an operation may answer each status; a status may list several codes.
@@ -130,14 +116,15 @@ ALWAYS_ERRORS = (429,)
 
 
 def error_responses(*statuses: int | tuple[int, str]) -> dict[int, OpenApiResponse]:
-    """`@extend_schema(responses=...)` entries for an operation's own errors, all with the Error body.
+    """`@extend_schema(responses=...)` entries for an operation's own errors; their body is the
+    operation's `<Operation>Error` component, added with the others (api/openapi_contract.py).
 
     `error_responses(404, 412)` uses the standard descriptions; `(409, "why")` gives one its own.
     """
     responses = {}
     for entry in statuses:
         status, description = entry if isinstance(entry, tuple) else (entry, _standard_description(entry))
-        responses[status] = OpenApiResponse(response=ErrorSerializer, description=description)
+        responses[status] = OpenApiResponse(description=description)
     return responses
 
 
@@ -186,20 +173,87 @@ class LambridgeAutoSchema(AutoSchema):
             requirements = [{**requirement, name: []} for requirement in requirements or [{}]]
         return requirements
 
+    def get_serializer_name(self, serializer: Any, direction: Direction) -> str:
+        return component_name(super().get_serializer_name(serializer, direction), direction)
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        # An operation that can answer 304 honours If-None-Match: generated methods must reach it.
+        declared = self.get_response_serializers()
+        if self.method == "GET" and isinstance(declared, dict) and 304 in declared:
+            parameters.append(
+                OpenApiParameter(
+                    IF_NONE_MATCH_PARAMETER["name"],
+                    location=OpenApiParameter.HEADER,
+                    required=False,
+                    description=IF_NONE_MATCH_PARAMETER["description"],
+                )
+            )
+        return parameters
+
+    def _get_request_body(self, direction: Direction = "request") -> dict[str, Any] | None:
+        body: dict[str, Any] | None = super()._get_request_body(direction)
+        if body is None:
+            return None
+        # A body is always expected, PATCH's too (a PATCH of nothing is a client bug, not a no-op).
+        body["required"] = True
+        content = body.get("content", {}).get("application/json")
+        if content is not None:
+            example = example_for(content.get("schema"), f"{self.method} {self.path} request")
+            if example is not None:
+                content["example"] = example
+        return body
+
     def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         # A view's own declaration of a status wins over the automatic one.
         for status in self._automatic_error_statuses():
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(
-                    OpenApiResponse(response=ErrorSerializer, description=_standard_description(status)),
-                    str(status),
-                    direction=direction,
+                    OpenApiResponse(description=_standard_description(status)), str(status), direction=direction
                 )
-        for status, headers in RESPONSE_HEADERS.items():
-            if str(status) in responses:
-                responses[str(status)].setdefault("headers", {}).update(headers)
+        self._add_error_bodies(responses)
+        # Answers of a versioned object (a note) carry its ETag, the 304 and 412 ones included.
+        versioned = "412" in responses or any(
+            component_of(response.get("content", {}).get("application/json", {}).get("schema")) in VERSIONED_COMPONENTS
+            for response in responses.values()
+        )
+        for status_text, response in sorted(responses.items()):
+            status = int(status_text)
+            content = response.get("content", {}).get("application/json", {})
+            component = component_of(content.get("schema"))
+            headers = response.setdefault("headers", {})
+            headers.update(response_headers(status, component, versioned_operation=versioned))
+            headers.update(RESPONSE_HEADERS.get(status, {}))
+            if status < 300 and content and "example" not in content:
+                example = example_for(content.get("schema"), f"{self.method} {self.path} {status}")
+                if example is not None:
+                    content["example"] = example
         return responses
+
+    def _add_error_bodies(self, responses: dict[str, Any]) -> None:
+        """Every error status answers the operation's own `<Operation>Error`, whose code enum lists
+        exactly the codes of its statuses, with an example of each."""
+        statuses = sorted(int(status) for status in responses if int(status) >= 400)
+        if not statuses:
+            return
+        operation_id = self.get_operation_id()
+        meanings = error_codes()
+        codes = operation_error_codes(operation_id, statuses, meanings)
+        components = error_components(operation_id, codes)
+        for name, schema in components.items():
+            self.registry.register_on_missing(
+                ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
+            )
+        error_name = list(components)[-1]
+        for status in statuses:
+            if responses[str(status)].get("content"):
+                continue  # a view's own body for this status (e.g. a 409 carrying the server's state)
+            content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{error_name}"}}
+            example = error_example(status, codes, meanings)
+            if example is not None:
+                content["example"] = example
+            responses[str(status)]["content"] = {"application/json": content}
 
     def _automatic_error_statuses(self) -> list[int]:
         statuses = list(ALWAYS_ERRORS)

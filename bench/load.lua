@@ -1,8 +1,8 @@
 -- wrk script of `make bench`'s HTTP load row (bench/load.py): a mix of list, detail and create
 -- requests, each user with their own real Cognito bearer token.
 -- Data file (the script's argument): one line per user, "<id token> <noteId> <noteId> ...".
--- Of every 10 requests: 6 lists (GET /api/v1/notes/?pageSize=20), 3 details of one of the user's
--- notes, 1 create (POST /api/v1/notes/). done() prints one JSON line after "@@wrk@@".
+-- Of every 10 requests: 6 lists (GET /api/v1/notes?pageSize=20), 3 details of one of the user's
+-- notes, 1 create (POST /api/v1/notes). done() prints one JSON line after "@@wrk@@".
 
 local users = {}
 local counter = 0
@@ -32,14 +32,14 @@ function request()
   local headers = { ["Authorization"] = "Bearer " .. user.token, ["Accept"] = "application/json" }
   local kind = counter % 10
   if kind < 6 then
-    return wrk.format("GET", "/api/v1/notes/?pageSize=20", headers)
+    return wrk.format("GET", "/api/v1/notes?pageSize=20", headers)
   elseif kind < 9 then
     local note_id = user.notes[(counter % #user.notes) + 1]
     return wrk.format("GET", "/api/v1/notes/" .. note_id, headers)
   end
   headers["Content-Type"] = "application/json"
   local body = string.format('{"headline":"Load note %d","text":"Written by wrk during make bench."}', counter)
-  return wrk.format("POST", "/api/v1/notes/", headers, body)
+  return wrk.format("POST", "/api/v1/notes", headers, body)
 end
 
 function response(status, headers, body)

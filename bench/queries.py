@@ -39,7 +39,7 @@ def run(stack: Stack) -> list[Row]:
     counts: dict[str, int] = {}
     statements: dict[str, list[str]] = {}
     for size in PAGE_SIZES:
-        event = get_event("/api/v1/notes/", token=token, query={"pageSize": str(size)})
+        event = get_event("/api/v1/notes", token=token, query={"pageSize": str(size)})
         counts[f"list pageSize={size}"], statements[f"list pageSize={size}"] = count_queries(
             handler, event, "GET /api/v1/notes/"
         )

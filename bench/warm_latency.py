@@ -1,4 +1,4 @@
-"""Warm latency (SPEC §8): `GET /api/v1/notes/?pageSize=50` through the Zappa handler vs the hand-written baseline.
+"""Warm latency (SPEC §8): `GET /api/v1/notes?pageSize=50` through the Zappa handler vs the hand-written baseline.
 
 Both run in this process through the same LambdaHandler (bench/inprocess.py), on the same user's
 50 notes: Lambridge with a real Cognito ID token (JWKS cached after the warm-up, as in a warm
@@ -27,13 +27,13 @@ DEFAULT_ITERATIONS = 400
 def events(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
     user = stack.users[0]
     page = {"pageSize": str(PAGE_SIZE)}
-    api = get_event("/api/v1/notes/", token=user.id_token, query=page)
+    api = get_event("/api/v1/notes", token=user.id_token, query=page)
     baseline = get_event(BASELINE_PATH, query=page | {"userId": str(user.user_id)})
     return api, baseline
 
 
 def check_same_answer(handler: Any, api: dict[str, Any], baseline: dict[str, Any]) -> None:
-    api_body = body(expect_status(call(handler, api), 200, "GET /api/v1/notes/"))
+    api_body = body(expect_status(call(handler, api), 200, "GET /api/v1/notes"))
     baseline_body = body(expect_status(call(handler, baseline), 200, "the baseline view"))
     if len(api_body["results"]) != PAGE_SIZE:
         raise RuntimeError(f"the bench user has {len(api_body['results'])} notes on the page, not {PAGE_SIZE}")

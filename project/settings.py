@@ -71,6 +71,8 @@ MIDDLEWARE = [
     # Before anything reads the body: DRF's parsers would otherwise accept any size.
     "project.error_pages.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware: an API path answers in both slash forms, never with APPEND_SLASH's 301.
+    "project.slashes.SlashAgnosticApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -186,6 +188,23 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,
     # Tags and path handling see /api/v1/me as "me".
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Generated clients start from these (without any, they default to http://localhost); apps set
+    # their own stage's URL at run time.
+    "SERVERS": [
+        {
+            "url": "https://{apiHost}",
+            "description": "A deployed stage: its custom domain, or API Gateway's host and stage path.",
+            "variables": {"apiHost": {"default": "api.example.com"}},
+        },
+        {"url": "http://127.0.0.1:8000", "description": "The local stack (`make run`)."},
+    ],
+    "LICENSE": {"name": "Proprietary"},
+    # One enum component each, reused by every body and filter that takes it (generated clients
+    # get one Visibility type, not one per field).
+    "ENUM_NAME_OVERRIDES": {
+        "Visibility": "legacy.models.LegacyNote.Visibility",
+        "NoteListScope": "notes.selectors.NOTE_LIST_SCOPES",
+    },
     # The schema views document nothing themselves.
     "SERVE_INCLUDE_SCHEMA": False,
     # Public: the document and its page need neither a token nor an API key.
@@ -197,6 +216,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "displayOperationId": True},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.openapi_contract.reuse_enum_components",
         "api.openapi.add_error_code_table",
     ],
 }

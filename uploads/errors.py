@@ -9,5 +9,6 @@ from api.error_codes import register_error_codes
 UPLOAD_TOO_LARGE: Final = "upload_too_large"
 
 register_error_codes(
-    {UPLOAD_TOO_LARGE: (413, "The photo is larger than the upload limit (`UPLOAD_MAX_BYTES`, 10 MB by default).")}
+    {UPLOAD_TOO_LARGE: (413, "The photo is larger than the upload limit (`UPLOAD_MAX_BYTES`, 10 MB by default).")},
+    only_operations=["upload_create"],
 )

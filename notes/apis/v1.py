@@ -158,8 +158,9 @@ class NoteDetailApi(APIView):
         "note's `ETag` the answer is 304 without a body.",
         responses={200: NoteOutputSerializer, 304: None, **error_responses(404)},
     )
-    def get(self, request: Request, note_id: uuid.UUID) -> Response:
-        view = self._visible(request, note_id)
+    # Handlers take the route's camelCase `noteId` (the API's name for it, SPEC §2).
+    def get(self, request: Request, noteId: uuid.UUID) -> Response:
+        view = self._visible(request, noteId)
         if request.headers.get("If-None-Match") == etag(view):
             not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
             not_modified["ETag"] = etag(view)
@@ -173,8 +174,8 @@ class NoteDetailApi(APIView):
         parameters=[IF_MATCH_PARAMETER],
         responses={200: NoteOutputSerializer, **error_responses(404, 412)},
     )
-    def patch(self, request: Request, note_id: uuid.UUID) -> Response:
-        return self._update(request, note_id, partial=True)
+    def patch(self, request: Request, noteId: uuid.UUID) -> Response:
+        return self._update(request, noteId, partial=True)
 
     @extend_schema(
         operation_id="note_replace",
@@ -184,8 +185,8 @@ class NoteDetailApi(APIView):
         parameters=[IF_MATCH_PARAMETER],
         responses={200: NoteOutputSerializer, **error_responses(404, 412)},
     )
-    def put(self, request: Request, note_id: uuid.UUID) -> Response:
-        return self._update(request, note_id, partial=False)
+    def put(self, request: Request, noteId: uuid.UUID) -> Response:
+        return self._update(request, noteId, partial=False)
 
     def _update(self, request: Request, note_id: uuid.UUID, *, partial: bool) -> Response:
         view = self._owned(request, note_id)
@@ -226,8 +227,8 @@ class NoteDetailApi(APIView):
         parameters=[IF_MATCH_PARAMETER],
         responses={204: None, **error_responses(404, 412)},
     )
-    def delete(self, request: Request, note_id: uuid.UUID) -> Response:
-        view = self._owned(request, note_id)
+    def delete(self, request: Request, noteId: uuid.UUID) -> Response:
+        view = self._owned(request, noteId)
         try:
             note_soft_delete(view=view, expected_version=if_match_version(request))
         except NoteVersionMismatch as exc:

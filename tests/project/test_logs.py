@@ -78,8 +78,8 @@ def test_a_full_flow_logs_json_request_lines_without_any_secret(
     requests = [line for line in lines if line["logger"] == "lambridge.request"]
     assert [(line["method"], line["route"], line["status"]) for line in requests] == [
         ("GET", "/api/v1/me", 200),
-        ("POST", "/api/v1/notes/", 201),
-        ("PATCH", "/api/v1/notes/<uuid:note_id>", 200),
+        ("POST", "/api/v1/notes", 201),
+        ("PATCH", "/api/v1/notes/<uuid:noteId>", 200),
         ("POST", "/api/v1/uploads", 201),
         ("GET", "/api/v1/me", 401),
         ("GET", "/api/v1/me", 401),
