@@ -29,8 +29,9 @@ install: $(STAMP)  ## create .venv and install everything (system packages too)
 run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo data, API and admin
 	$(PY) -m devstack.run
 
-test: $(STAMP)  ## the whole test suite on real MariaDB
+test: $(STAMP)  ## the whole test suite on real MariaDB (CDC's tests on a private MariaDB with the binlog on)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m devstack.binlog_mysql -- $(PY) -m pytest -m binlog -p no:cacheprovider $(PYTEST_ARGS)
 
 package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)

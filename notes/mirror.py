@@ -6,7 +6,7 @@ that fails leaves the row pending, with the error and a later time to retry (exp
 backoff); `manage.py mirror_drain`, run on a schedule, sends what is due. Writes are conditional
 on `version`, so an older state never overwrites a newer one. The PHP site writes `notes` without
 Lambridge, and `notes` is MyISAM (a crash between the note and its outbox row loses the row):
-`manage.py mirror_reconcile` finds notes whose `updated_at` differs from what was last sent.
+`manage.py mirror_reconcile` (notes/reconcile.py) and change data capture (notes/cdc.py) find them.
 
 Nothing here runs inside a transaction while it talks to AWS.
 """
@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
-from notes.models import MirrorEntry, MirrorState, MobileNote
-from notes.selectors import NoteView, database_now, note_views, notes_with_owner_and_tags
+from notes.models import MirrorEntry, MobileNote
+from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
 from project.locks import LockTimeout, named_lock
 from uploads.services import media_stable_url
 
@@ -41,12 +41,7 @@ RETRY_MAX_SECONDS = 3600
 # After a failed send right after a write, leave sending to the drain for a while: an AWS outage
 # must not slow every API write down by a connection timeout.
 INLINE_PAUSE_SECONDS = 30
-# The reconciler looks this far back before its last run: `updated_at` has whole seconds, and
-# a write may land in a second it has already read.
-RECONCILE_OVERLAP_SECONDS = 120
-RECONCILE_BATCH_SIZE = 1000
 LAST_ERROR_MAX_LENGTH = 1000
-RECONCILE_MARK = "reconcile.high_water"
 
 _CONDITION_NOT_OLDER = "attribute_not_exists(noteId) OR #version <= :version"
 
@@ -248,41 +243,3 @@ def _record_failure(entry: MirrorEntry, exc: Exception) -> None:
         type(exc).__name__,
         int(delay),
     )
-
-
-# --- Reconciling the site's own writes ------------------------------------------------------
-
-
-def mirror_reconcile(*, overlap_seconds: int = RECONCILE_OVERLAP_SECONDS) -> int:
-    """Queue notes changed outside Lambridge since the last run; returns how many were queued.
-
-    A note is queued when it has no outbox row, or its `updated_at` differs from the one last
-    sent (and it is not already pending). The first run looks at every note.
-    """
-    started = database_now()
-    mark = MirrorState.objects.filter(name=RECONCILE_MARK).values_list("value", flat=True).first()
-    since = datetime.fromisoformat(mark) - timedelta(seconds=overlap_seconds) if mark else None
-    queued = 0
-    last: tuple[datetime, int] | None = None
-    while True:
-        notes = LegacyNote.objects.order_by("updated_at", "note_id")
-        if since is not None:
-            notes = notes.filter(updated_at__gte=since)
-        if last is not None:
-            notes = notes.filter(updated_at__gte=last[0]).exclude(updated_at=last[0], note_id__lte=last[1])
-        batch = list(notes.values_list("note_id", "updated_at")[:RECONCILE_BATCH_SIZE])
-        if not batch:
-            break
-        last = (batch[-1][1], batch[-1][0])
-        entries = {
-            entry.legacy_note_id: entry
-            for entry in MirrorEntry.objects.filter(legacy_note_id__in=[n for n, _ in batch])
-        }
-        for note_id, updated_at in batch:
-            entry = entries.get(note_id)
-            if entry is not None and (entry.generation > entry.sent_generation or entry.sent_updated_at == updated_at):
-                continue
-            mirror_note_changed(note_id=note_id, send=False)
-            queued += 1
-    MirrorState.objects.update_or_create(name=RECONCILE_MARK, defaults={"value": started.isoformat()})
-    return queued

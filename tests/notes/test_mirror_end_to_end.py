@@ -18,8 +18,9 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.stream_poller import StreamPoller
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import mirror_send
 from notes.models import MobileNote
+from notes.reconcile import mirror_reconcile
 from tests.factories import fetch_value, legacy_connection, site_note
 from tests.notes.conftest import Member
 from tests.notes.search_helpers import indexed_documents

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from notes.mirror import mirror_reconcile
+from notes.reconcile import mirror_reconcile
 
 
 class Command(BaseCommand):
