@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run test lint format clean package bench
+.PHONY: help install run test lint format clean package bench bench-scale
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ test: $(STAMP)  ## the whole test suite on real MariaDB (CDC's tests on a privat
 
 package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)
+
+bench-scale: $(STAMP)  ## sites of 100k and 1M notes made by SQL, and SPEC §8's (scale) rows side by side
+	$(PY) -m bench.scale $(BENCH_ARGS)
 
 bench: $(STAMP)  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)
