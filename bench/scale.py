@@ -186,7 +186,8 @@ def _measure_site(notes: int) -> dict[str, Any]:
 
     django.setup()
     from notes.reconcile import mirror_reconcile
-    from notes.selectors import SYNC_START, NoteListFilters, note_changes, note_list
+    from notes.cursors import SYNC_START
+    from notes.selectors import NoteListFilters, note_changes, note_list
 
     database = database_for(notes)
     figures: dict[str, Any] = {"notes": notes}

@@ -1,4 +1,4 @@
-"""The mirror of notes in DynamoDB (SPEC §5): the outbox, the sender, the drain and the reconciler.
+"""The mirror of notes in DynamoDB (SPEC §5): the outbox, the sender and the drain.
 
 A change to a note only records, in the same database, that the note must be sent (an outbox row,
 MirrorEntry); after the commit the sender writes the note's state as MySQL has it then. A send

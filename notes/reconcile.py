@@ -31,7 +31,7 @@ from notes.models import MirrorEntry, MirrorState
 CURSOR_MARK = "reconcile.cursor"
 TAIL_MARK = "reconcile.tail"
 COMPLETED_MARK = "reconcile.pass_completed_at"
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 500
 SLICE_ROWS = 20_000
 MAX_SECONDS = 20.0
 
