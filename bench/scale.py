@@ -185,8 +185,8 @@ def _measure_site(notes: int) -> dict[str, Any]:
     import django
 
     django.setup()
-    from notes.reconcile import mirror_reconcile
     from notes.cursors import SYNC_START
+    from notes.reconcile import mirror_reconcile
     from notes.selectors import NoteListFilters, note_changes, note_list
 
     database = database_for(notes)
