@@ -77,25 +77,29 @@ def _queue_changed(rows: list[tuple[int, datetime]], *, low: int, high: int | No
     return queued
 
 
-def _chunk(after: int) -> list[tuple[int, datetime]]:
-    """The next CHUNK_ROWS notes by primary key after ``after``: one short range read of MyISAM."""
+def _chunk(after: int, size: int) -> list[tuple[int, datetime]]:
+    """The next ``size`` notes by primary key after ``after``: one short range read of MyISAM."""
     return list(
-        LegacyNote.objects.filter(note_id__gt=after)
-        .order_by("note_id")
-        .values_list("note_id", "updated_at")[:CHUNK_ROWS]
+        LegacyNote.objects.filter(note_id__gt=after).order_by("note_id").values_list("note_id", "updated_at")[:size]
     )
 
 
-def _check_chunk(after: int, progress: ReconcileProgress) -> tuple[int, bool]:
+def _check_chunk(after: int, size: int, progress: ReconcileProgress) -> tuple[int, bool]:
     """Check one chunk after ``after``; returns (the new cursor, whether the table's end was reached)."""
-    rows = _chunk(after)
-    at_end = len(rows) < CHUNK_ROWS
+    rows = _chunk(after, size)
+    at_end = len(rows) < size
     progress.queued += _queue_changed(rows, low=after, high=None if at_end else rows[-1][0])
     progress.checked += len(rows)
     return (0, True) if at_end else (rows[-1][0], False)
 
 
-def mirror_reconcile(*, full: bool = False, slice_rows: int = SLICE_ROWS, max_seconds: float = MAX_SECONDS) -> int:
+def mirror_reconcile(
+    *,
+    full: bool = False,
+    slice_rows: int = SLICE_ROWS,
+    chunk_rows: int = CHUNK_ROWS,
+    max_seconds: float = MAX_SECONDS,
+) -> int:
     """Queue notes changed outside Lambridge; returns how many were queued.
 
     A scheduled run checks the tail and the next ``slice_rows`` of the rolling pass. ``full`` goes on
@@ -106,7 +110,7 @@ def mirror_reconcile(*, full: bool = False, slice_rows: int = SLICE_ROWS, max_se
 
     tail = _mark(TAIL_MARK)
     while time.monotonic() < deadline:
-        rows = _chunk(tail)
+        rows = _chunk(tail, chunk_rows)
         if not rows:
             break
         progress.queued += _queue_changed(rows, low=tail, high=rows[-1][0])
@@ -116,7 +120,7 @@ def mirror_reconcile(*, full: bool = False, slice_rows: int = SLICE_ROWS, max_se
     cursor = _mark(CURSOR_MARK)
     checked_before = progress.checked
     while time.monotonic() < deadline:
-        cursor, at_end = _check_chunk(cursor, progress)
+        cursor, at_end = _check_chunk(cursor, chunk_rows, progress)
         _set_mark(CURSOR_MARK, cursor)
         if at_end:
             _set_mark(COMPLETED_MARK, int(time.time()))
