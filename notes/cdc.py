@@ -32,6 +32,7 @@ from django.db import connections
 from legacy.models import LegacyNote
 from notes.mirror import mirror_note_changed, mirror_send
 from notes.models import MirrorState
+from notes.note_index import captured_up_to, captured_up_to_advance, note_index_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ CAPTURED_TABLES = ("notes", "note_tags", "users")
 # Changes are recorded and the position saved at least this often while reading.
 RECORD_EVERY_NOTES = 500
 HEARTBEAT_SECONDS = 1.0
+# Notes refreshed in the note index per transaction (each holds the change counter until it commits).
+INDEX_BATCH = 50
 
 
 class CdcUnavailable(Exception):
@@ -152,8 +155,11 @@ class _Changes:
     note_ids: set[int] = field(default_factory=set)
     user_ids: set[int] = field(default_factory=set)
     owners: set[int] = field(default_factory=set)
+    # The site inserts into MyISAM `notes` one statement at a time, ids in commit order: once an
+    # insert is read, every note below it has been too.
+    inserted_up_to: int = 0
 
-    def add_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
+    def add_rows(self, table: str, rows: Iterable[dict[str, Any]], *, event_kind: str) -> None:
         for row in rows:
             images = [row[key] for key in ("values", "before_values", "after_values") if key in row]
             if table == "users":
@@ -166,6 +172,8 @@ class _Changes:
             self.note_ids.update(int(image["note_id"]) for image in images)
             if table == "notes":
                 self.owners.update(int(image["user_id"]) for image in images)
+                if "values" in row and event_kind == "insert":
+                    self.inserted_up_to = max(self.inserted_up_to, int(row["values"]["note_id"]))
 
     def __len__(self) -> int:
         return len(self.note_ids) + len(self.user_ids)
@@ -178,8 +186,13 @@ def _record(changes: _Changes, result: CdcRunResult) -> list[int]:
         note_ids.update(
             LegacyNote.objects.filter(user_id__in=changes.user_ids).values_list("note_id", flat=True).iterator()
         )
-    for note_id in sorted(note_ids):
-        mirror_note_changed(note_id=note_id, send=False)
+    ordered = sorted(note_ids)
+    for start in range(0, len(ordered), INDEX_BATCH):
+        note_index_refresh(ordered[start : start + INDEX_BATCH])
+    for note_id in ordered:
+        mirror_note_changed(note_id=note_id, send=False, index=False)
+    if changes.inserted_up_to > captured_up_to():
+        captured_up_to_advance(changes.inserted_up_to)
     result.notes_recorded += len(note_ids)
     result.owners_touched |= changes.owners
     changes.note_ids.clear()
@@ -216,6 +229,12 @@ def _events(position: BinlogPosition, *, blocking: bool) -> Iterator[tuple[Any, 
             yield event, BinlogPosition(stream.log_file, stream.log_pos)
     finally:
         stream.close()
+
+
+def _kind(event: Any) -> str:
+    from pymysqlreplication.row_event import WriteRowsEvent
+
+    return "insert" if isinstance(event, WriteRowsEvent) else "other"
 
 
 def _is_commit(event: Any) -> bool:
@@ -262,7 +281,7 @@ def cdc_run(*, max_seconds: float = 20.0, blocking: bool = False) -> CdcRunResul
                 break
             continue
         result.events += 1
-        changes.add_rows(str(event.table), event.rows)
+        changes.add_rows(str(event.table), event.rows, event_kind=_kind(event))
     to_send += _record(changes, result)
     _save_position(position)
     result.position = str(position)

@@ -31,6 +31,7 @@ from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
 from notes.locks import LockTimeout, named_lock
 from notes.models import MirrorEntry, MobileNote
+from notes.note_index import note_index_refresh
 from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
 from uploads.services import media_stable_url
 
@@ -58,12 +59,15 @@ class MirrorResult:
 # --- Recording changes ----------------------------------------------------------------------
 
 
-def mirror_note_changed(*, note_id: int, send: bool = True) -> None:
+def mirror_note_changed(*, note_id: int, send: bool = True, index: bool = True) -> None:
     """Record that note ``note_id`` must be sent again; send it once the transaction commits.
 
-    One outbox write in the same database as the change. Inside a transaction, repeated calls for
-    one note send it once, after the commit. ``send=False`` leaves sending to the drain.
+    One outbox write in the same database as the change, and the note's row of the note index
+    refreshed (``index=False``: the caller refreshed a batch itself). Inside a transaction, repeated
+    calls for one note send it once, after the commit. ``send=False`` leaves sending to the drain.
     """
+    if index:
+        note_index_refresh([note_id], force=True)
     now = timezone.now()
     if not MirrorEntry.objects.filter(legacy_note_id=note_id).update(generation=F("generation") + 1, changed_at=now):
         try:

@@ -26,10 +26,11 @@ from datetime import datetime
 
 from legacy.models import LegacyNote
 from notes.mirror import mirror_note_changed
-from notes.models import MirrorEntry, MirrorState
+from notes.models import MirrorEntry, MirrorState, NoteIndex
+from notes.note_index import CAPTURED_UP_TO_MARK, captured_up_to_advance, note_index_refresh
 
 CURSOR_MARK = "reconcile.cursor"
-TAIL_MARK = "reconcile.tail"
+TAIL_MARK = CAPTURED_UP_TO_MARK
 COMPLETED_MARK = "reconcile.pass_completed_at"
 CHUNK_ROWS = 500
 SLICE_ROWS = 20_000
@@ -62,19 +63,29 @@ def _queue_changed(rows: list[tuple[int, datetime]], *, low: int, high: int | No
             "legacy_note_id", "generation", "sent_generation", "sent_updated_at"
         )
     }
-    queued = 0
+    changed: list[int] = []
     for note_id, updated_at in rows:
         pending, sent_updated_at = known.pop(note_id, (False, None))
         if pending or (sent_updated_at is not None and sent_updated_at == updated_at):
             continue
-        mirror_note_changed(note_id=note_id, send=False)
-        queued += 1
-    # What is left was mirrored once and is no longer in `notes`: the site deleted the row.
-    for note_id, (pending, sent_updated_at) in known.items():
-        if not pending and sent_updated_at is not None:
-            mirror_note_changed(note_id=note_id, send=False)
-            queued += 1
-    return queued
+        changed.append(note_id)
+    # What is left was mirrored or indexed once and is no longer in `notes`: the site deleted the row.
+    changed += [
+        note_id for note_id, (pending, sent_updated_at) in known.items() if not pending and sent_updated_at is not None
+    ]
+    present = {note_id for note_id, _ in rows}
+    indexed = NoteIndex.objects.filter(note_id__gt=low, gone=False)
+    if high is not None:
+        indexed = indexed.filter(note_id__lte=high)
+    changed += [note_id for note_id in indexed.values_list("note_id", flat=True) if note_id not in present]
+    changed = list(dict.fromkeys(changed))
+    # The note index follows the site's rows (the first pass builds it): the changed notes get a new
+    # change number, the others one only where the index differs.
+    note_index_refresh(changed, force=True)
+    note_index_refresh([note_id for note_id, _ in rows if note_id not in set(changed)])
+    for note_id in changed:
+        mirror_note_changed(note_id=note_id, send=False, index=False)
+    return len(changed)
 
 
 def _chunk(after: int, size: int) -> list[tuple[int, datetime]]:
@@ -115,7 +126,7 @@ def mirror_reconcile(
             break
         progress.queued += _queue_changed(rows, low=tail, high=rows[-1][0])
         tail = rows[-1][0]
-        _set_mark(TAIL_MARK, tail)
+        captured_up_to_advance(tail)
 
     cursor = _mark(CURSOR_MARK)
     checked_before = progress.checked
