@@ -123,6 +123,11 @@ def generate_site(notes: int) -> float:
         " SELECT note_id, 1, 1, UTC_TIMESTAMP(), 0, UTC_TIMESTAMP(), '', UTC_TIMESTAMP(), updated_at, 1 FROM notes",
         "INSERT INTO notes_mirrorstate (name, value, updated_at)"
         f" VALUES ('reconcile.tail', '{notes}', UTC_TIMESTAMP())",
+        # The note index, built (what the first full reconcile pass leaves).
+        "INSERT INTO notes_noteindex (note_id, owner_id, visibility, deleted, gone, updated_at, change_seq)"
+        " SELECT note_id, user_id, visibility, deleted, 0, updated_at, note_id FROM notes",
+        "INSERT INTO notes_noteindextag (note_id, tag) SELECT note_id, tag FROM note_tags",
+        f"INSERT INTO notes_changecounter (id, value) VALUES (1, {notes})",
     ]
     server = _server(database)
     cursor = server.cursor()

@@ -24,6 +24,7 @@ from notes.models import MirrorState, MobileNote
 from tests.factories import legacy_connection, site_note
 from tests.notes.conftest import Member
 from tests.notes.search_helpers import indexed_documents
+from tests.notes.test_note_index import feed
 
 pytestmark = [pytest.mark.binlog, pytest.mark.django_db(transaction=True)]
 
@@ -76,6 +77,8 @@ def test_every_kind_of_site_write_reaches_the_table_with_no_reconcile(
     assert mirror_send().failed == 0
     ids = {legacy: note_uuid(legacy, alice) for legacy in (kept, edited, soft, hard, moved, tagged)}
     assert set(ids.values()) <= set(items(table))
+    _, _, alice_cursor = feed(alice)
+    _, _, bob_cursor = feed(bob)
 
     # Two edits in one second: the second leaves updated_at where it was.
     site("UPDATE notes SET headline = 'First edit', updated_at = '2030-01-01 00:00:00' WHERE note_id = %s", edited)
@@ -97,6 +100,14 @@ def test_every_kind_of_site_write_reaches_the_table_with_no_reconcile(
     assert mirrored[ids[moved]]["userId"] == {"N": str(bob.user_id)}
     assert mirrored[ids[tagged]]["tags"] == {"L": [{"S": "late"}]}
     assert mirrored[ids[kept]]["headline"] == {"S": "Written by PHP"}
+    # And the apps' sync feeds: the old owner hears of the move, the outright delete and the rest.
+    alice_changed, alice_deleted, _ = feed(alice, alice_cursor)
+    bob_changed, _, _ = feed(bob, bob_cursor)
+    assert set(alice_deleted) == {ids[soft], ids[hard], ids[moved]}
+    assert alice_changed[ids[edited]]["headline"] == "Second edit"
+    assert alice_changed[ids[tagged]]["tags"] == ["late"]
+    assert ids[kept] not in alice_changed
+    assert set(bob_changed) == {ids[moved]}
 
 
 def test_the_search_index_follows_through_the_stream(
