@@ -16,7 +16,7 @@ or the reconciler).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,14 +49,18 @@ class _State:
     tags: frozenset[str]
 
 
-def _site_states(ids: list[int]) -> dict[int, _State]:
-    """The notes' state in the site's tables: two primary-key reads."""
+# The columns of `notes` the index holds, in this order (a caller that read them passes the rows).
+SITE_COLUMNS = ("note_id", "user_id", "visibility", "deleted", "updated_at")
+SiteRow = tuple[int, int, str, bool, datetime | None]
+
+
+def _site_states(ids: list[int], rows: Sequence[SiteRow] | None) -> dict[int, _State]:
+    """The notes' state in the site's tables: primary-key reads of `note_tags` (and of `notes`)."""
     tags: dict[int, set[str]] = {}
     for note_id, tag in LegacyNoteTag.objects.filter(note_id__in=ids).values_list("note_id", "tag"):
         tags.setdefault(note_id, set()).add(tag)
-    rows = LegacyNote.objects.filter(pk__in=ids).values_list(
-        "note_id", "user_id", "visibility", "deleted", "updated_at"
-    )
+    if rows is None:
+        rows = list(LegacyNote.objects.filter(pk__in=ids).values_list(*SITE_COLUMNS))
     return {
         note_id: _State(owner, visibility, bool(deleted), updated_at, frozenset(tags.get(note_id, ())))
         for note_id, owner, visibility, deleted, updated_at in rows
@@ -70,16 +74,18 @@ def _indexed_states(ids: list[int]) -> tuple[dict[int, _State], set[int]]:
         tags.setdefault(note_id, set()).add(tag)
     states: dict[int, _State] = {}
     gone: set[int] = set()
-    for entry in NoteIndex.objects.filter(note_id__in=ids):
-        states[entry.note_id] = _State(
-            entry.owner_id, entry.visibility, entry.deleted, entry.updated_at, frozenset(tags.get(entry.note_id, ()))
-        )
-        if entry.gone:
-            gone.add(entry.note_id)
+    for note_id, owner, visibility, deleted, updated_at, is_gone in NoteIndex.objects.filter(
+        note_id__in=ids
+    ).values_list("note_id", "owner_id", "visibility", "deleted", "updated_at", "gone"):
+        states[note_id] = _State(owner, visibility, deleted, updated_at, frozenset(tags.get(note_id, ())))
+        if is_gone:
+            gone.add(note_id)
     return states, gone
 
 
-def note_index_refresh(note_ids: Iterable[int], *, force: bool = False) -> int:
+def note_index_refresh(
+    note_ids: Iterable[int], *, force: bool = False, site_rows: Sequence[SiteRow] | None = None
+) -> int:
     """Bring the index rows of ``note_ids`` in line with `notes`; returns how many got a new number.
 
     Runs in the caller's transaction when there is one (the services', so the row commits with the
@@ -92,7 +98,7 @@ def note_index_refresh(note_ids: Iterable[int], *, force: bool = False) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        site = _site_states(ids)
+        site = _site_states(ids, site_rows)
         indexed, known_gone = _indexed_states(ids)
         changed = [
             note_id

@@ -22,12 +22,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from legacy.models import LegacyNote
 from notes.mirror import mirror_note_changed
 from notes.models import MirrorEntry, MirrorState, NoteIndex
-from notes.note_index import CAPTURED_UP_TO_MARK, captured_up_to_advance, note_index_refresh
+from notes.note_index import (
+    CAPTURED_UP_TO_MARK,
+    SITE_COLUMNS,
+    SiteRow,
+    captured_up_to_advance,
+    note_index_refresh,
+)
 
 CURSOR_MARK = "reconcile.cursor"
 TAIL_MARK = CAPTURED_UP_TO_MARK
@@ -52,7 +57,7 @@ def _set_mark(name: str, value: object) -> None:
     MirrorState.objects.update_or_create(name=name, defaults={"value": str(value)})
 
 
-def _queue_changed(rows: list[tuple[int, datetime]], *, low: int, high: int | None) -> int:
+def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> int:
     """Queue the notes of ``rows`` (ids in (low, high]) that changed, and mirrored ids gone from that range."""
     entries = MirrorEntry.objects.filter(legacy_note_id__gt=low)
     if high is not None:
@@ -64,7 +69,7 @@ def _queue_changed(rows: list[tuple[int, datetime]], *, low: int, high: int | No
         )
     }
     changed: list[int] = []
-    for note_id, updated_at in rows:
+    for note_id, *_, updated_at in rows:
         pending, sent_updated_at = known.pop(note_id, (False, None))
         if pending or (sent_updated_at is not None and sent_updated_at == updated_at):
             continue
@@ -73,7 +78,7 @@ def _queue_changed(rows: list[tuple[int, datetime]], *, low: int, high: int | No
     changed += [
         note_id for note_id, (pending, sent_updated_at) in known.items() if not pending and sent_updated_at is not None
     ]
-    present = {note_id for note_id, _ in rows}
+    present = {row[0] for row in rows}
     indexed = NoteIndex.objects.filter(note_id__gt=low, gone=False)
     if high is not None:
         indexed = indexed.filter(note_id__lte=high)
@@ -82,17 +87,17 @@ def _queue_changed(rows: list[tuple[int, datetime]], *, low: int, high: int | No
     # The note index follows the site's rows (the first pass builds it): the changed notes get a new
     # change number, the others one only where the index differs.
     note_index_refresh(changed, force=True)
-    note_index_refresh([note_id for note_id, _ in rows if note_id not in set(changed)])
+    changed_ids = set(changed)
+    unchanged = [row for row in rows if row[0] not in changed_ids]
+    note_index_refresh([row[0] for row in unchanged], site_rows=unchanged)
     for note_id in changed:
         mirror_note_changed(note_id=note_id, send=False, index=False)
     return len(changed)
 
 
-def _chunk(after: int, size: int) -> list[tuple[int, datetime]]:
+def _chunk(after: int, size: int) -> list[SiteRow]:
     """The next ``size`` notes by primary key after ``after``: one short range read of MyISAM."""
-    return list(
-        LegacyNote.objects.filter(note_id__gt=after).order_by("note_id").values_list("note_id", "updated_at")[:size]
-    )
+    return list(LegacyNote.objects.filter(note_id__gt=after).order_by("note_id").values_list(*SITE_COLUMNS)[:size])
 
 
 def _check_chunk(after: int, size: int, progress: ReconcileProgress) -> tuple[int, bool]:
