@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run test lint format clean package bench bench-scale
+.PHONY: help install run test test-fast lint format clean package bench bench-scale
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo d
 test: $(STAMP)  ## the whole test suite on real MariaDB (CDC's tests on a private MariaDB with the binlog on)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m devstack.binlog_mysql -- $(PY) -m pytest -m binlog -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## the inner loop: every test but the slow ones (artifact, make run, fuzzing, faults)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)

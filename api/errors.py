@@ -39,6 +39,17 @@ logger = logging.getLogger(__name__)
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
+class TemporarilyUnavailable(Exception):
+    """Raised below the API for a 503 with Retry-After: nothing the client did wrong, retry soon.
+
+    Subclasses (e.g. a lock timeout) set the wait, the message clients see and their code.
+    """
+
+    code: str = SERVICE_UNAVAILABLE
+    retry_after_seconds: int = 5
+    client_message: str = "The service is briefly unavailable; retry shortly."
+
+
 # DRF's own codes are kept, except these two, renamed to say what the client did wrong.
 _RENAMED_CODES = {"invalid": VALIDATION_ERROR, "authentication_failed": INVALID_TOKEN}
 
@@ -81,7 +92,12 @@ def _code_for(exc: exceptions.APIException) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, reshaped; database outages become 503 with Retry-After."""
+    """DRF's handler, reshaped; database outages and TemporarilyUnavailable become 503 with Retry-After."""
+    if isinstance(exc, TemporarilyUnavailable):
+        logger.warning("temporarily unavailable: %s", exc.__class__.__name__)
+        response = Response(error_body(exc.code, exc.client_message), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(exc.retry_after_seconds)
+        return response
     if database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         response = Response(

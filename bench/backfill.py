@@ -32,20 +32,16 @@ def live_note_ids() -> list[int]:
 def mark_pending(note_ids: list[int]) -> dict[int, str]:
     """Untimed: every note pending in the mirror's outbox, as after a change; their noteIds by note id."""
     from legacy.models import LegacyNote
-    from notes.mirror import mirror_note_changed
-    from notes.models import MobileNote
+    from notes.mirror import mirror_record
     from notes.selectors import note_views
 
+    note_uuids: dict[int, str] = {}
     for start in range(0, len(note_ids), 500):
-        note_views(list(LegacyNote.objects.filter(pk__in=note_ids[start : start + 500])))  # noteIds for all
+        views = note_views(list(LegacyNote.objects.filter(pk__in=note_ids[start : start + 500])))
+        note_uuids |= {view.note.note_id: str(view.mobile.uuid) for view in views}
     for note_id in note_ids:
-        mirror_note_changed(note_id=note_id, send=False)
-    return {
-        legacy_id: str(note_uuid)
-        for legacy_id, note_uuid in MobileNote.objects.filter(legacy_note_id__in=note_ids).values_list(
-            "legacy_note_id", "uuid"
-        )
-    }
+        mirror_record(note_id=note_id)
+    return note_uuids
 
 
 def one_at_a_time(note_ids: list[int]) -> float:

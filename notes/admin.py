@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from legacy.admin import LegacyModelAdmin, LegacyModelForm, zero_date_display
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
-from notes.mobile import mobile_notes_ensure
+from notes.mobile import mobile_notes_derive
 from notes.services import note_staff_save, notes_set_deleted, tags_parse
 from uploads.services import UploadRefused, media_url, staff_photo_check
 
@@ -114,10 +114,16 @@ class LegacyNoteAdmin(LegacyModelAdmin):
         # The site soft-deletes (deleted = 1); a removed row would vanish from its history too.
         return False
 
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        # Without the admin's own transaction around the whole form: the note is written through the
+        # services, which take the note's lock and their own (durable) transaction, and send the
+        # photo to the bucket before either. `notes` is MyISAM, so that transaction protected nothing.
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+
     def save_model(self, request: HttpRequest, obj: LegacyNote, form: Any, change: bool) -> None:
         tags = form.cleaned_data["tags"] if "tags" in form.changed_data or not change else None
-        # The admin wraps this in a transaction, but `notes` is MyISAM: nothing here rolls back, and
-        # the photo is sent to the bucket before any row of ours is written.
         note_staff_save(
             note=obj, tags=tags, photo=form.cleaned_data.get("photo"), remove_photo=form.cleaned_data["remove_photo"]
         )
@@ -139,7 +145,7 @@ class LegacyNoteAdmin(LegacyModelAdmin):
     def photo_preview(self, note: LegacyNote) -> str:
         if note.pk is None:
             return "—"
-        key = mobile_notes_ensure([note])[note.note_id].photo_key
+        key = mobile_notes_derive([note])[note.note_id].photo_key
         if not key:
             return "—"
         url = media_url(key=key, private=True)

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connections
 
 from legacy.models import LegacyNote
-from notes.mirror import mirror_note_changed, mirror_send
+from notes.mirror import mirror_record, mirror_send
 from notes.models import MirrorState
 from notes.note_index import captured_up_to, captured_up_to_advance, note_index_refresh
 
@@ -190,7 +190,7 @@ def _record(changes: _Changes, result: CdcRunResult) -> list[int]:
     for start in range(0, len(ordered), INDEX_BATCH):
         note_index_refresh(ordered[start : start + INDEX_BATCH])
     for note_id in ordered:
-        mirror_note_changed(note_id=note_id, send=False, index=False)
+        mirror_record(note_id=note_id)
     if changes.inserted_up_to > captured_up_to():
         captured_up_to_advance(changes.inserted_up_to)
     result.notes_recorded += len(note_ids)

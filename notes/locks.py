@@ -1,23 +1,61 @@
-"""Named locks held in MySQL, so that concurrent Lambda invocations serialize on one key."""
+"""Named locks held in MySQL, so that concurrent Lambda invocations serialize on one key.
+
+Nothing may talk to the network while a lock is held (other writers would queue behind a slow
+AWS call): `after_release` defers such work to the moment this thread holds no lock any more.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import connections
+
+from api.errors import TemporarilyUnavailable
 
 # MySQL and MariaDB cap lock names at 64 characters.
 LOCK_NAME_MAX_LENGTH = 64
 
 
-class LockTimeout(Exception):
-    """The lock stayed taken longer than the caller was willing to wait."""
+# How long a client is told to wait after a lock timeout (the API's 503 carries it as Retry-After).
+LOCK_RETRY_AFTER_SECONDS = 2
+
+
+class LockTimeout(TemporarilyUnavailable):
+    """The lock stayed taken longer than the caller was willing to wait (the API answers 503)."""
+
+    retry_after_seconds = LOCK_RETRY_AFTER_SECONDS
+    client_message = "Another change to the same object is in progress; retry after Retry-After seconds."
 
     def __init__(self, name: str) -> None:
         super().__init__(f"Timed out waiting for lock {name!r}.")
         self.name = name
+
+
+class _Held(threading.local):
+    def __init__(self) -> None:
+        self.depth = 0
+        self.after_release: list[Callable[[], None]] = []
+
+
+_held = _Held()
+
+
+def after_release(work: Callable[[], None]) -> None:
+    """Run ``work`` once this thread holds no named lock: at once if it holds none, else when the
+    last one is released (only if the block holding it ends; after an error it is dropped)."""
+    if _held.depth == 0:
+        work()
+    else:
+        _held.after_release.append(work)
+
+
+def _released() -> None:
+    pending, _held.after_release = _held.after_release, []
+    for work in pending:
+        work()
 
 
 def scoped_lock_name(name: str, database: str) -> str:
@@ -43,16 +81,24 @@ def named_lock(name: str, *, timeout_seconds: int = 10, using: str = "default") 
     """
     connection = connections[using]
     name = scoped_lock_name(name, str(connection.settings_dict["NAME"]))
-    if connection.vendor != "mysql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT GET_LOCK(%s, %s)", [name, timeout_seconds])
-        (acquired,) = cursor.fetchone()
-    if acquired != 1:
-        raise LockTimeout(name)
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT GET_LOCK(%s, %s)", [name, timeout_seconds])
+            (acquired,) = cursor.fetchone()
+        if acquired != 1:
+            raise LockTimeout(name)
+    _held.depth += 1
+    completed = False
     try:
         yield
+        completed = True
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
+        if connection.vendor == "mysql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
+        _held.depth -= 1
+        if _held.depth == 0:
+            if completed:
+                _released()
+            else:
+                _held.after_release = []

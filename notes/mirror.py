@@ -1,7 +1,8 @@
 """The mirror of notes in DynamoDB (SPEC §5): the outbox, the sender and the drain.
 
 A change to a note only records, in the same database, that the note must be sent (an outbox row,
-MirrorEntry); after the commit the sender writes the note's state as MySQL has it then. A send
+MirrorEntry; notes/changes.py decides when); after the commit, outside any lock, the sender writes
+the note's state as MySQL has it then. A send
 that fails leaves the row pending, with the error and a later time to retry (exponential
 backoff); `manage.py mirror_drain`, run on a schedule, sends what is due. Writes are conditional
 on `version`, so an older state never overwrites a newer one. The PHP site writes `notes` without
@@ -23,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
 from notes.locks import LockTimeout, named_lock
 from notes.models import MirrorEntry, MobileNote
-from notes.note_index import note_index_refresh
+from notes.note_ids import site_note_uuid
 from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
 from uploads.services import media_stable_url
 
@@ -59,52 +60,46 @@ class MirrorResult:
 # --- Recording changes ----------------------------------------------------------------------
 
 
-def mirror_note_changed(*, note_id: int, send: bool = True, index: bool = True) -> None:
-    """Record that note ``note_id`` must be sent again; send it once the transaction commits.
+def mirror_record(*, note_id: int, once_per: str = "") -> bool:
+    """Record, in the current transaction, that note ``note_id`` must be sent again: one write to
+    its outbox row (an UPDATE; an INSERT the first time). True when it recorded.
 
-    One outbox write in the same database as the change, and the note's row of the note index
-    refreshed (``index=False``: the caller refreshed a batch itself). Inside a transaction, repeated
-    calls for one note send it once, after the commit. ``send=False`` leaves sending to the drain.
+    ``once_per`` (a token) makes it idempotent: a row that already carries the token is left alone
+    (notes/changes.py gives each transaction of ORM writes its own token).
     """
-    if index:
-        note_index_refresh([note_id], force=True)
     now = timezone.now()
-    if not MirrorEntry.objects.filter(legacy_note_id=note_id).update(generation=F("generation") + 1, changed_at=now):
-        try:
-            with transaction.atomic():
-                MirrorEntry.objects.create(legacy_note_id=note_id, changed_at=now, next_attempt_at=now)
-        except IntegrityError:  # created by a concurrent change
-            MirrorEntry.objects.filter(legacy_note_id=note_id).update(generation=F("generation") + 1, changed_at=now)
-    if not (send and settings.MIRROR_SEND_ON_COMMIT):
+    entries = MirrorEntry.objects.filter(legacy_note_id=note_id)
+    if once_per:
+        entries = entries.exclude(recorded_in=once_per)
+    if entries.update(generation=F("generation") + 1, changed_at=now, recorded_in=once_per):
+        return True
+    if once_per and MirrorEntry.objects.filter(legacy_note_id=note_id).exists():
+        return False  # recorded already, by this transaction
+    try:
+        with transaction.atomic():
+            MirrorEntry.objects.create(
+                legacy_note_id=note_id, changed_at=now, next_attempt_at=now, recorded_in=once_per
+            )
+    except IntegrityError:  # created by a concurrent change
+        MirrorEntry.objects.filter(legacy_note_id=note_id).update(
+            generation=F("generation") + 1, changed_at=now, recorded_in=once_per
+        )
+    return True
+
+
+def mirror_send_after_write(*, note_id: int) -> None:
+    """The send right after a write committed (notes/changes.py publishes it outside any lock):
+    best effort, never failing the writer; after a failure, sends wait for the drain a while."""
+    global _inline_paused_until
+    if not settings.MIRROR_SEND_ON_COMMIT or time.monotonic() < _inline_paused_until:
         return
-    # Django keeps the transaction's pending callbacks (and drops them on rollback): one per note.
-    pending = (entry[1] for entry in connection.run_on_commit)  # (savepoint ids, callback, robust)
-    if not any(
-        isinstance(callback, _SendAfterCommit) and callback.note_id == note_id and not callback.ran
-        for callback in pending
-    ):
-        transaction.on_commit(_SendAfterCommit(note_id))
-
-
-@dataclass
-class _SendAfterCommit:
-    """The send right after a write: best effort, never failing the request that wrote."""
-
-    note_id: int
-    ran: bool = False  # a callback that already ran (tests can run them early) covers no later change
-
-    def __call__(self) -> None:
-        global _inline_paused_until
-        self.ran = True
-        if time.monotonic() < _inline_paused_until:
-            return
-        try:
-            result = mirror_send(note_ids=[self.note_id])
-        except Exception:
-            logger.exception("mirror: sending note %s after commit failed; the drain will retry", self.note_id)
-            result = MirrorResult(failed=1)
-        if result.failed:
-            _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
+    try:
+        result = mirror_send(note_ids=[note_id])
+    except Exception:
+        logger.exception("mirror: sending note %s after commit failed; the drain will retry", note_id)
+        result = MirrorResult(failed=1)
+    if result.failed:
+        _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
 
 
 def mirror_inline_resume() -> None:
@@ -179,7 +174,7 @@ def _send_one(legacy_note_id: int) -> bool:
         if view is not None and not view.note.deleted:
             _put(view)
         else:
-            _delete(legacy_note_id, view)
+            _delete(legacy_note_id, view, sent_version=entry.sent_version)
     except (ClientError, BotoCoreError) as exc:
         _record_failure(entry, exc)
         return False
@@ -210,17 +205,26 @@ def _put(view: NoteView) -> None:
         logger.info("mirror: note %s already newer in DynamoDB than version %s", view.mobile.uuid, view.mobile.version)
 
 
-def _delete(legacy_note_id: int, view: NoteView | None) -> None:
-    mobile = view.mobile if view is not None else MobileNote.objects.filter(legacy_note_id=legacy_note_id).first()
-    if mobile is None:
-        return  # never had a noteId, so never mirrored
+def _delete(legacy_note_id: int, view: NoteView | None, *, sent_version: int | None) -> None:
+    """Remove the note's item. A note the site removed outright has no view: its noteId is the stored
+    one, or (never written by Lambridge) the one derived from the site's id, mirrored at ``sent_version``."""
+    if view is not None:
+        note_uuid, version = view.mobile.uuid, view.mobile.version
+    else:
+        mobile = MobileNote.objects.filter(legacy_note_id=legacy_note_id).first()
+        if mobile is not None:
+            note_uuid, version = mobile.uuid, mobile.version
+        elif sent_version is not None:
+            note_uuid, version = site_note_uuid(legacy_note_id), sent_version
+        else:
+            return  # never mirrored
     try:
         dynamodb_client().delete_item(
             TableName=settings.NOTES_TABLE,
-            Key={"noteId": {"S": str(mobile.uuid)}},
+            Key={"noteId": {"S": str(note_uuid)}},
             ConditionExpression=_CONDITION_NOT_OLDER,
             ExpressionAttributeNames={"#version": "version"},
-            ExpressionAttributeValues={":version": {"N": str(mobile.version)}},
+            ExpressionAttributeValues={":version": {"N": str(version)}},
         )
     except ClientError as exc:
         if not _is_condition_failure(exc):

@@ -1,111 +1,157 @@
-"""The mobile side of notes (MobileNote): given to every note on first sight, versioned on change.
+"""The mobile side of notes (MobileNote: noteId, version, photo), derived on read, stored on write.
 
-Both reads and writes go through here. A note the PHP site wrote gets its `noteId` the first time
-Lambridge reads it, and a note the site changed since Lambridge last saw it (its `updated_at`
-moved) counts as a new version, so `If-Match` also protects the site's edits.
+Reads never write. A note with a MobileNote row shows the row's noteId and photo; one without (the
+PHP site wrote it, Lambridge never has) shows a derived noteId (notes/note_ids.py) and the photo
+import_legacy_media copied for it. Its version is determined by the site's `updated_at`:
+
+- no row: 1 + the seconds from `created_at` to `updated_at` (1 for a note never edited);
+- a row whose `updated_at` is the one it recorded: the row's version;
+- a row the site changed since: the row's version + the seconds `updated_at` moved (at least 1).
+
+So a version is the same on every read, and moves whenever the site's `updated_at` does; a write
+through the services stores one more than the version it read (mobile_note_for_write and
+mobile_note_version_record, called only by notes/services.py under the note's lock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
-from django.db.models import F
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from legacy.models import LegacyNote
 from notes.models import MobileNote
+from notes.note_ids import site_note_id, site_note_uuid
 from uploads.legacy_media import legacy_media_keys
 
+# A zero `created_at` (the site's oldest notes) counts from here.
+_VERSION_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
-def mobile_notes_ensure(notes: Sequence[LegacyNote], *, known: Sequence[MobileNote] = ()) -> dict[int, MobileNote]:
-    """Each note's MobileNote by legacy note id, created or brought up to date as needed.
 
-    One query when every note is known and unchanged (the usual case; none when the caller read
-    them already, ``known``); writes only for notes the site wrote or changed. Safe when several
-    requests do it at once.
+def _seconds_between(earlier: datetime | None, later: datetime | None) -> int:
+    if earlier is None or later is None:
+        return 0
+    return max(0, int((later - earlier).total_seconds()))
+
+
+def _version_without_row(note: LegacyNote) -> int:
+    return 1 + _seconds_between(note.created_at or _VERSION_EPOCH, note.updated_at)
+
+
+def _version_of_row(mobile: MobileNote, note: LegacyNote) -> int:
+    if mobile.legacy_updated_at == note.updated_at:
+        return mobile.version
+    return mobile.version + max(1, _seconds_between(mobile.legacy_updated_at, note.updated_at))
+
+
+def mobile_notes_derive(
+    notes: Sequence[LegacyNote], *, known: Sequence[MobileNote] = (), known_is_complete: bool = False
+) -> dict[int, MobileNote]:
+    """Each note's mobile side by legacy note id, as the API shows it; never writes.
+
+    The MobileNote rows are read in one query (none when ``known`` holds them all, or holds every
+    row these notes have: ``known_is_complete``), plus one for the copied site photos of notes
+    without a row that have a site photo. A note without a row gets an unsaved MobileNote.
+    The instances are views: their `version` is the derived one, not necessarily the stored one.
     """
     if not notes:
         return {}
     by_id = {note.note_id: note for note in notes}
-    mobiles = {mobile.legacy_note_id: mobile for mobile in known if mobile.legacy_note_id in by_id}
-    unknown = [note_id for note_id in by_id if note_id not in mobiles]
-    if unknown:
-        mobiles |= {mobile.legacy_note_id: mobile for mobile in MobileNote.objects.filter(legacy_note_id__in=unknown)}
-    missing = [note for note in notes if note.note_id not in mobiles]
-    if missing:
-        # A photo the site had, once import_legacy_media copied it to the bucket.
-        legacy_keys = legacy_media_keys(photo_paths=[note.photo_path for note in missing if note.photo_path])
-        MobileNote.objects.bulk_create(
-            [
-                MobileNote(
-                    legacy_note_id=note.note_id,
-                    legacy_updated_at=note.updated_at,
-                    photo_key=legacy_keys.get(note.photo_path or "", ""),
-                )
-                for note in missing
-            ],
-            ignore_conflicts=True,  # another request may have created some of them meanwhile
-        )
-        for mobile in MobileNote.objects.filter(legacy_note_id__in=[note.note_id for note in missing]):
-            mobiles[mobile.legacy_note_id] = mobile
-    for note_id, mobile in mobiles.items():
-        if mobile.legacy_updated_at != by_id[note_id].updated_at:
-            _count_outside_change(mobile, by_id[note_id].updated_at)
-    return mobiles
+    rows = {mobile.legacy_note_id: mobile for mobile in known if mobile.legacy_note_id in by_id}
+    unknown = [note_id for note_id in by_id if note_id not in rows]
+    if unknown and not known_is_complete:
+        rows |= {mobile.legacy_note_id: mobile for mobile in MobileNote.objects.filter(legacy_note_id__in=unknown)}
+    without_row = [note for note in notes if note.note_id not in rows]
+    legacy_keys = legacy_media_keys(photo_paths=[note.photo_path for note in without_row if note.photo_path])
+    derived: dict[int, MobileNote] = {}
+    for note_id, note in by_id.items():
+        row = rows.get(note_id)
+        if row is None:
+            derived[note_id] = _unsaved_mobile(note, photo_key=legacy_keys.get(note.photo_path or "", ""))
+            continue
+        version = _version_of_row(row, note)
+        if version != row.version:
+            row = MobileNote(
+                **{field.attname: getattr(row, field.attname) for field in MobileNote._meta.concrete_fields}
+            )
+            row.version = version
+        derived[note_id] = row
+    return derived
 
 
-def _count_outside_change(mobile: MobileNote, updated_at: datetime | None) -> None:
-    """One more version for a change made outside Lambridge; exactly once however many see it."""
-    seen = mobile.legacy_updated_at
-    bumped = MobileNote.objects.filter(pk=mobile.pk, legacy_updated_at=seen).update(
-        version=F("version") + 1, legacy_updated_at=updated_at
+def _unsaved_mobile(note: LegacyNote, *, photo_key: str) -> MobileNote:
+    return MobileNote(
+        uuid=site_note_uuid(note.note_id),
+        legacy_note_id=note.note_id,
+        version=_version_without_row(note),
+        legacy_updated_at=note.updated_at,
+        photo_key=photo_key,
     )
-    if bumped:
-        mobile.version += 1
-        mobile.legacy_updated_at = updated_at
-    else:
-        mobile.refresh_from_db(fields=["version", "legacy_updated_at"])
 
 
-def mobile_note_change_record(*, mobile: MobileNote, note_id: int, touch: bool) -> MobileNote:
-    """After Lambridge changed note ``note_id``: the next version, matched to the row's `updated_at`.
+def note_ids_for_uuids(note_uuids: Iterable[uuid.UUID]) -> tuple[dict[uuid.UUID, int], list[MobileNote]]:
+    """The legacy note id behind each noteId that names a note, and the MobileNote rows read on the
+    way (pass them to mobile_notes_derive as ``known``). One query.
+
+    A noteId is a row's, or a derived one whose note has no row: a note with a row is known only by
+    the row's noteId.
+    """
+    wanted = set(note_uuids)
+    if not wanted:
+        return {}, []
+    derived = {note_uuid: site_note_id(note_uuid) for note_uuid in wanted}
+    derived_ids = {note_uuid: note_id for note_uuid, note_id in derived.items() if note_id is not None}
+    rows = list(
+        MobileNote.objects.filter(
+            Q(uuid__in=wanted, legacy_note__isnull=False) | Q(legacy_note_id__in=set(derived_ids.values()))
+        )
+    )
+    found = {row.uuid: row.legacy_note_id for row in rows if row.uuid in wanted and row.legacy_note_id is not None}
+    with_row = {row.legacy_note_id for row in rows}
+    for note_uuid, note_id in derived_ids.items():
+        if note_uuid not in found and note_id not in with_row:
+            found[note_uuid] = note_id
+    return found, [row for row in rows if row.legacy_note_id is not None]
+
+
+# --- For notes/services.py only, under the note's lock and inside its transaction ----------
+
+
+def mobile_note_for_write(note: LegacyNote) -> MobileNote:
+    """The note's MobileNote row as it is now (created, with the noteId and version the note shows
+    without one, when it has none), its `version` set to the one the API shows before this write."""
+    row = MobileNote.objects.filter(legacy_note_id=note.note_id).first()
+    if row is None:
+        shown = mobile_notes_derive([note])[note.note_id]
+        row = MobileNote.objects.create(
+            uuid=shown.uuid,
+            legacy_note_id=note.note_id,
+            version=shown.version,
+            legacy_updated_at=note.updated_at,
+            photo_key=shown.photo_key,
+        )
+        return row
+    row.version = _version_of_row(row, note)
+    return row
+
+
+def mobile_note_version_record(*, mobile: MobileNote, note_id: int, touch: bool, photo_key: str | None = None) -> None:
+    """After Lambridge changed note ``note_id``: one version more than ``mobile`` (from
+    mobile_note_for_write), matched to the row's new `updated_at`, with the new photo if given.
 
     ``touch`` moves `updated_at` for a change the site's columns do not show (tags, photo), so
-    sync and the mirror, which go by `updated_at`, see it too. Call it with ``mobile`` as read
-    before the change (mobile_notes_ensure), under the note's lock.
+    sync and the mirror, which go by `updated_at`, see it too.
     """
     if touch:
         LegacyNote.objects.filter(pk=note_id).update(updated_at=Now())
     updated_at = LegacyNote.objects.filter(pk=note_id).values_list("updated_at", flat=True).first()
-    counted = MobileNote.objects.filter(pk=mobile.pk, legacy_updated_at=mobile.legacy_updated_at).update(
-        version=F("version") + 1, legacy_updated_at=updated_at
-    )
-    if not counted:
-        # A reader saw the new `updated_at` first and already counted this change.
-        MobileNote.objects.filter(pk=mobile.pk).update(legacy_updated_at=updated_at)
-    mobile.refresh_from_db(fields=["version", "legacy_updated_at"])
-    return mobile
-
-
-def mobile_notes_attach_legacy_photos(*, batch_size: int = 1000) -> int:
-    """Give notes whose site photo was copied to the bucket (import_legacy_media) that photo.
-
-    Only notes without a photo of their own; the site's `photo_path` is left as it is. Each note
-    that gains a photo is a new version. Returns how many did.
-    """
-    attached = 0
-    notes = LegacyNote.objects.exclude(photo_path__isnull=True).exclude(photo_path="").order_by("note_id")
-    last_id = 0
-    while batch := list(notes.filter(note_id__gt=last_id)[:batch_size]):
-        last_id = batch[-1].note_id
-        keys = legacy_media_keys(photo_paths=[note.photo_path for note in batch if note.photo_path])
-        mobiles = mobile_notes_ensure(batch)
-        for note in batch:
-            key = keys.get(note.photo_path or "")
-            mobile = mobiles[note.note_id]
-            if key and not mobile.photo_key:
-                attached += MobileNote.objects.filter(pk=mobile.pk, photo_key="").update(
-                    photo_key=key, version=F("version") + 1
-                )
-    return attached
+    mobile.version += 1
+    mobile.legacy_updated_at = updated_at
+    fields: dict[str, object] = {"version": mobile.version, "legacy_updated_at": updated_at}
+    if photo_key is not None:
+        mobile.photo_key = photo_key
+        fields["photo_key"] = photo_key
+    MobileNote.objects.filter(pk=mobile.pk).update(**fields)

@@ -69,6 +69,9 @@ class MirrorEntry(models.Model):
     # The note's `updated_at` and version as last sent.
     sent_updated_at = models.DateTimeField(null=True, blank=True)
     sent_version = models.PositiveIntegerField(null=True, blank=True)
+    # The token of the transaction of ORM writes that last recorded a change here (notes/changes.py):
+    # a second record with the same token in that transaction is skipped.
+    recorded_in = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = "mirror entry"

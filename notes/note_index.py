@@ -19,12 +19,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
 
 from legacy.models import LegacyNote, LegacyNoteTag
 from notes.models import ChangeCounter, MirrorState, NoteIndex, NoteIndexTag, NoteSyncTombstone
+
+if TYPE_CHECKING:
+    from notes.changes import NoteChange
 
 
 def _next_seqs(count: int) -> int:
@@ -155,6 +159,12 @@ def note_index_refresh(
             [NoteIndexTag(note_id=entry.note_id, tag=tag) for entry in entries for tag in site[entry.note_id].tags]
         )
     return len(changed)
+
+
+def note_index_record(change: NoteChange) -> None:
+    """The recorder hook of notes/changes.py: a recorded change renumbers the note in the index, in
+    the writer's transaction."""
+    note_index_refresh([change.legacy_note_id], force=True)
 
 
 # --- Queries ----------------------------------------------------------------------------------

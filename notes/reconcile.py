@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 
 from legacy.models import LegacyNote
-from notes.mirror import mirror_note_changed
+from notes.mirror import mirror_record
 from notes.models import MirrorEntry, MirrorState, NoteIndex
 from notes.note_index import (
     CAPTURED_UP_TO_MARK,
@@ -91,7 +91,7 @@ def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> int:
     unchanged = [row for row in rows if row[0] not in changed_ids]
     note_index_refresh([row[0] for row in unchanged], site_rows=unchanged)
     for note_id in changed:
-        mirror_note_changed(note_id=note_id, send=False, index=False)
+        mirror_record(note_id=note_id)
     return len(changed)
 
 

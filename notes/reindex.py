@@ -8,7 +8,9 @@ saved after every batch, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +24,8 @@ from django.utils import timezone
 from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
 from notes.mirror import mirror_item
-from notes.models import MirrorEntry, MirrorState, MobileNote
+from notes.mobile import note_ids_for_uuids
+from notes.models import MirrorEntry, MirrorState
 from notes.search.backend import SearchBackend, search_backend
 from notes.selectors import note_views, notes_with_owner_and_tags
 from notes.stream import search_document_from_item
@@ -145,9 +148,11 @@ def _mark_sent(views: Sequence[Any]) -> None:
 
 def _stale_ids(note_ids: Sequence[str]) -> list[str]:
     """Of these noteIds, the ones that are not live notes in MySQL (deleted, gone, or unknown)."""
-    legacy_ids = dict(
-        MobileNote.objects.filter(uuid__in=note_ids, legacy_note__isnull=False).values_list("uuid", "legacy_note_id")
-    )
+    parsed = {}
+    for note_id in note_ids:
+        with contextlib.suppress(ValueError):
+            parsed[note_id] = uuid.UUID(note_id)
+    legacy_ids, _rows = note_ids_for_uuids(parsed.values())
     live = set(LegacyNote.objects.filter(pk__in=legacy_ids.values(), deleted=False).values_list("pk", flat=True))
     live_uuids = {str(note_uuid) for note_uuid, legacy_id in legacy_ids.items() if legacy_id in live}
     return [note_id for note_id in note_ids if note_id not in live_uuids]

@@ -1,7 +1,9 @@
 """Reads of notes for the API and the event handlers: who may see what, lists, detail and sync.
 
-Every read takes a constant number of queries whatever the page size: the note rows with their
-owner (one JOIN) and their tags (one JSON_ARRAYAGG subquery), then their MobileNote rows.
+Reads never write (a GET issues no INSERT or UPDATE): a note's noteId and version are derived
+where no write stored them (notes/mobile.py). Every read takes a constant number of queries
+whatever the page size: the note rows with their owner (one JOIN) and their tags (one
+JSON_ARRAYAGG subquery), then their MobileNote rows.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from django.db.models import Aggregate, Exists, JSONField, OuterRef, Q, QuerySet
 
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from notes.cursors import SyncPosition
-from notes.mobile import mobile_notes_ensure
+from notes.mobile import mobile_notes_derive, note_ids_for_uuids
 from notes.models import MobileNote
+from notes.note_ids import site_note_uuid
 from notes.note_index import captured_up_to, index_changes, index_note_ids
 
 
@@ -67,9 +70,11 @@ def notes_with_owner_and_tags(queryset: QuerySet[LegacyNote]) -> QuerySet[Legacy
     return queryset.select_related("user").annotate(tag_list=Subquery(tags, output_field=JSONField()))
 
 
-def note_views(notes: list[LegacyNote], *, known: Sequence[MobileNote] = ()) -> list[NoteView]:
-    """The API's view of notes read with notes_with_owner_and_tags, in the same order."""
-    mobiles = mobile_notes_ensure(notes, known=known)
+def note_views(
+    notes: list[LegacyNote], *, known: Sequence[MobileNote] = (), known_is_complete: bool = False
+) -> list[NoteView]:
+    """The API's view of notes read with notes_with_owner_and_tags, in the same order; no writes."""
+    mobiles = mobile_notes_derive(notes, known=known, known_is_complete=known_is_complete)
     return [
         NoteView(
             note=note,
@@ -134,13 +139,13 @@ def note_list(*, user_id: int, filters: NoteListFilters, before_note_id: int | N
 
 def note_get_visible(*, user_id: int, note_uuid: uuid.UUID) -> NoteView | None:
     """The note with this noteId if ``user_id`` may read it, else None (whether or not it exists)."""
-    mobile = MobileNote.objects.filter(uuid=note_uuid, legacy_note__isnull=False).first()
-    if mobile is None:
+    legacy_ids, rows = note_ids_for_uuids([note_uuid])
+    if note_uuid not in legacy_ids:
         return None
-    note = notes_with_owner_and_tags(notes_visible_to(user_id=user_id).filter(pk=mobile.legacy_note_id)).first()
+    note = notes_with_owner_and_tags(notes_visible_to(user_id=user_id).filter(pk=legacy_ids[note_uuid])).first()
     if note is None:
         return None
-    return note_views([note], known=[mobile])[0]
+    return note_views([note], known=rows, known_is_complete=True)[0]
 
 
 def note_get_owned(*, user_id: int, note_uuid: uuid.UUID) -> NoteView | None:
@@ -190,9 +195,8 @@ def note_changes(*, user_id: int, since: SyncPosition, limit: int) -> ChangesPag
         if tail:
             tail_after = tail[-1].note_id
         notes += [note for note in tail if note.note_id not in shown]
-    deleted = list(
-        MobileNote.objects.filter(legacy_note_id__in=gone).order_by("legacy_note_id").values_list("uuid", flat=True)
-    )
+    stored = dict(MobileNote.objects.filter(legacy_note_id__in=gone).values_list("legacy_note_id", "uuid"))
+    deleted = [stored.get(note_id) or site_note_uuid(note_id) for note_id in gone]
     position = SyncPosition(seq=entries[-1].change_seq if entries else since.seq, tail_after=tail_after)
     return ChangesPage(changed=note_views(notes), deleted=deleted, next_position=position, has_more=has_more)
 
@@ -207,13 +211,11 @@ def notes_visible_by_uuids(*, user_id: int, note_uuids: Sequence[uuid.UUID]) -> 
     is dropped here. Two queries whatever the number of ids (MobileNote rows, then the notes with
     owner and tags).
     """
-    if not note_uuids:
+    legacy_ids, rows = note_ids_for_uuids(note_uuids)
+    if not legacy_ids:
         return []
-    mobiles = list(MobileNote.objects.filter(uuid__in=set(note_uuids), legacy_note__isnull=False))
-    if not mobiles:
-        return []
-    visible = notes_visible_to(user_id=user_id).filter(pk__in=[mobile.legacy_note_id for mobile in mobiles])
+    visible = notes_visible_to(user_id=user_id).filter(pk__in=set(legacy_ids.values()))
     notes = list(notes_with_owner_and_tags(visible))
-    by_uuid = {view.mobile.uuid: view for view in note_views(notes, known=mobiles)}
+    by_uuid = {view.mobile.uuid: view for view in note_views(notes, known=rows, known_is_complete=True)}
     ranked = dict.fromkeys(note_uuids)  # a repeated id is shown once, at its best rank
     return [by_uuid[note_uuid] for note_uuid in ranked if note_uuid in by_uuid]

@@ -269,6 +269,9 @@ CDC_ENABLED = env.bool("CDC_ENABLED", default=False)
 CDC_CLIENT_SERVER_ID = env.int("CDC_CLIENT_SERVER_ID", default=0)
 # How long one scheduled run reads the binlog before it stops (Lambda's timeout is 30 s).
 CDC_MAX_SECONDS = env.float("CDC_MAX_SECONDS", default=20.0)
+# How long a write waits for another write to the same note (its MySQL named lock) before the API
+# answers 503 with Retry-After: writes hold it only for their database work, never for AWS calls.
+NOTE_LOCK_TIMEOUT_SECONDS = env.int("NOTE_LOCK_TIMEOUT_SECONDS", default=10)
 
 # --- Media ---------------------------------------------------------------------------------
 

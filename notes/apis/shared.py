@@ -10,7 +10,6 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.identity import caller_site_user
 from api.errors import error_body
 from api.fields import StrictCharField
 from legacy.models import LegacyNote
@@ -18,7 +17,7 @@ from legacy.validators import validate_latin1
 from notes.errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED
 from notes.selectors import NoteView
 from notes.services import TAG_MAX_LENGTH, NoteIdTaken, NoteVersionMismatch, tags_clean
-from uploads.services import UploadNotAttachable, media_url, upload_check_attachable
+from uploads.services import UploadNotAttachable, media_url
 
 HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
 TEXT_MAX_LENGTH = 65_535  # a latin1 TEXT column: one byte per character
@@ -117,15 +116,9 @@ class NotePatchInputSerializer(NoteFieldsInputSerializer):
             field.required = False
 
 
-def attachable_photo(request: Request, photo_key: str | None) -> str:
-    """The photo key to store ("" for none), once it is known to be the caller's upload."""
-    if not photo_key:
-        return ""
-    try:
-        upload_check_attachable(user_id=caller_site_user(request).user_id, key=photo_key)
-    except UploadNotAttachable as exc:
-        raise serializers.ValidationError({"photoKey": [str(exc)]}) from None
-    return photo_key
+def photo_key_refused(exc: UploadNotAttachable) -> serializers.ValidationError:
+    """A 400 on `photoKey`: the key is not the caller's finished upload."""
+    return serializers.ValidationError({"photoKey": [str(exc)]})
 
 
 def note_id_conflict(exc: NoteIdTaken) -> Response:

@@ -24,12 +24,12 @@ from notes.apis.shared import (
     NoteListOutputSerializer,
     NoteOutputSerializer,
     NotePatchInputSerializer,
-    attachable_photo,
     etag,
     if_match_version,
     note_id_conflict,
     note_response,
     notes_data,
+    photo_key_refused,
     version_mismatch,
 )
 from notes.cursors import InvalidCursor, list_cursor, list_position
@@ -40,10 +40,14 @@ from notes.services import (
     NoteIdTaken,
     NoteVersionMismatch,
     note_create,
+    note_replace,
     note_soft_delete,
     note_update,
 )
+from uploads.services import UploadNotAttachable
 
+# PUT's optional fields: their defaults are the service's (note_replace).
+_PUT_OPTIONAL = {"visibility": "visibility", "tags": "tags", "photoKey": "photo_key"}
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 
@@ -111,7 +115,6 @@ class NoteListCreateApi(APIView):
         serializer = NoteCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        photo_key = attachable_photo(request, data.get("photoKey"))
         try:
             result = note_create(
                 owner=caller_site_user(request),
@@ -120,10 +123,12 @@ class NoteListCreateApi(APIView):
                 text=data["text"],
                 visibility=data.get("visibility", LegacyNote.Visibility.PRIVATE),
                 tags=data.get("tags", []),
-                photo_key=photo_key,
+                photo_key=data.get("photoKey") or "",
             )
         except NoteIdTaken as exc:
             return note_id_conflict(exc)
+        except UploadNotAttachable as exc:
+            raise photo_key_refused(exc) from None
         response = note_response(
             result.view, status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
@@ -188,30 +193,30 @@ class NoteDetailApi(APIView):
         serializer = (NotePatchInputSerializer if partial else NoteFieldsInputSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if partial:
-            changes: dict[str, Any] = {
-                "headline": data.get("headline", UNSET),
-                "text": data.get("text", UNSET),
-                "visibility": data.get("visibility", UNSET),
-                "tags": data.get("tags", UNSET),
-            }
-        else:
-            # PUT replaces the note: what is left out goes back to its default.
-            changes = {
-                "headline": data["headline"],
-                "text": data["text"],
-                "visibility": data.get("visibility", LegacyNote.Visibility.PRIVATE),
-                "tags": data.get("tags", []),
-            }
-        if "photoKey" in data or not partial:
-            photo_key = data.get("photoKey") or ""
-            if photo_key and photo_key != view.mobile.photo_key:
-                photo_key = attachable_photo(request, photo_key)
-            changes["photo_key"] = photo_key
         try:
-            updated = note_update(view=view, expected_version=expected_version, **changes)
+            if partial:
+                updated = note_update(
+                    view=view,
+                    expected_version=expected_version,
+                    headline=data.get("headline", UNSET),
+                    text=data.get("text", UNSET),
+                    visibility=data.get("visibility", UNSET),
+                    tags=data.get("tags", UNSET),
+                    photo_key=data.get("photoKey", UNSET),
+                )
+            else:
+                # PUT: the service puts back the defaults of what is left out.
+                updated = note_replace(
+                    view=view,
+                    expected_version=expected_version,
+                    headline=data["headline"],
+                    text=data["text"],
+                    **{name: data[field] for field, name in _PUT_OPTIONAL.items() if field in data},
+                )
         except NoteVersionMismatch as exc:
             return version_mismatch(exc)
+        except UploadNotAttachable as exc:
+            raise photo_key_refused(exc) from None
         return note_response(updated)
 
     @extend_schema(

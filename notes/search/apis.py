@@ -1,14 +1,11 @@
 """The search endpoints: `GET /api/v1/notes/search` and the reference `GET /notes/search?searchTerm=`.
 
-The index says which notes match and in what order; MySQL says what the caller sees. Hits are
-read back through notes_visible_by_uuids, so an index that is behind (a note deleted or made
-private since) can never show what the caller may no longer read.
+The read itself is notes/search/selectors.py; these views translate HTTP and its errors.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
@@ -21,8 +18,9 @@ from accounts.identity import caller_site_user
 from api.errors import SERVICE_UNAVAILABLE
 from api.fields import query_data
 from notes.apis.shared import NoteOutputSerializer
-from notes.search.backend import SearchPage, SearchRejected, SearchUnavailable, search_backend
-from notes.selectors import NoteView, notes_visible_by_uuids
+from notes.search.backend import SearchPage, SearchRejected, SearchUnavailable
+from notes.search.selectors import notes_search
+from notes.selectors import NoteView
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +43,16 @@ class SearchUnavailableError(exceptions.APIException):
     wait = SEARCH_RETRY_AFTER_SECONDS
 
 
-def notes_search(
-    *, request: Request, text: str, size: int, start: int, field: str
-) -> tuple[list[NoteView], SearchPage]:
-    """The caller's page of hits as NoteViews in rank order; 503 or 400 (on `field`) when search fails."""
-    user_id = caller_site_user(request).user_id
+def _search(*, request: Request, text: str, size: int, start: int, field: str) -> tuple[list[NoteView], SearchPage]:
+    """The caller's page of hits; 503 when search is down, 400 (on `field`) when it refused the words."""
     try:
-        page = search_backend().search(text=text, user_id=user_id, size=size, start=start)
+        return notes_search(user_id=caller_site_user(request).user_id, text=text, size=size, start=start)
     except SearchUnavailable as exc:
         logger.warning("search unavailable: %s", exc)
         raise SearchUnavailableError() from None
     except SearchRejected as exc:
         logger.info("search query refused: %s", exc)
         raise exceptions.ValidationError({field: ["This search could not be understood; try other words."]}) from None
-    note_uuids: list[uuid.UUID] = []
-    for note_id in page.note_ids:
-        try:
-            note_uuids.append(uuid.UUID(note_id))
-        except ValueError:
-            continue  # not a document of ours
-    return notes_visible_by_uuids(user_id=user_id, note_uuids=note_uuids), page
 
 
 # --- GET /api/v1/notes/search ---------------------------------------------------------------
@@ -104,9 +92,7 @@ class NoteSearchApi(APIView):
         query = NoteSearchQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        views, page = notes_search(
-            request=request, text=params["q"], size=params["size"], start=params["start"], field="q"
-        )
+        views, page = _search(request=request, text=params["q"], size=params["size"], start=params["start"], field="q")
         return Response(
             {
                 "results": NoteOutputSerializer(cast(Any, views), many=True).data,
@@ -150,7 +136,7 @@ class ReferenceSearchNotesApi(APIView):
     def get(self, request: Request) -> Response:
         query = ReferenceSearchQuerySerializer(data=query_data(request.query_params))
         query.is_valid(raise_exception=True)
-        views, _ = notes_search(
+        views, _ = _search(
             request=request,
             text=query.validated_data["searchTerm"],
             size=REFERENCE_SEARCH_SIZE,

@@ -28,11 +28,13 @@ from artifact.runtime import (
 from aws.clients import dynamodb_client, dynamodbstreams_client
 from devstack.aws_resources import DevstackResources
 from devstack.stream_poller import lambda_record
-from notes.mirror import mirror_note_changed
+from notes.mirror import mirror_record
 from notes.models import MobileNote
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_note, site_user
 from tests.notes.search_helpers import indexed_documents, new_note_id, note_item, put_item
+
+pytestmark = pytest.mark.slow  # builds the Lambda artifact
 
 MIGRATION_PASSWORD = "Migrate-me-8472-secret"
 
@@ -187,7 +189,7 @@ def test_the_drain_schedule_sends_a_pending_note_to_dynamodb(
     lambda_runtime: LambdaRuntime, aws_stack: DevstackResources
 ) -> None:
     note_id = site_note(site_user(), headline="Pending since the outage")
-    mirror_note_changed(note_id=note_id, send=False)
+    mirror_record(note_id=note_id)
 
     summary = succeeded(invoke(lambda_runtime, scheduled_event("notes.events.mirror_drain_event")))
 

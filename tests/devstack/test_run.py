@@ -37,6 +37,8 @@ from notes.search.schema import NOTES_INDEX_FIELDS
 from tests.conftest import mysql_server_connection, mysql_url
 from tests.devstack.server_helpers import accepts_connections
 
+pytestmark = pytest.mark.slow  # `make run` end to end
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 120.0

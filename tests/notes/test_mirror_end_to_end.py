@@ -18,9 +18,11 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.stream_poller import StreamPoller
+from legacy.models import LegacyNote
 from notes.mirror import mirror_send
 from notes.models import MobileNote
 from notes.reconcile import mirror_reconcile
+from notes.selectors import note_views
 from tests.factories import fetch_value, legacy_connection, site_note
 from tests.notes.conftest import Member
 from tests.notes.search_helpers import indexed_documents
@@ -50,25 +52,26 @@ def converge(
 
 
 def mysql_notes() -> dict[str, dict[str, Any]]:
-    """Every live note as MySQL holds it, by noteId (read with plain SQL, not through the app)."""
+    """Every live note as MySQL holds it, by noteId (the notes read with plain SQL; the noteId and
+    version as the API shows them, derived for the notes the site wrote)."""
     with legacy_connection().cursor() as cursor:
         cursor.execute(
-            "SELECT n.note_id, n.user_id, n.headline, n.body, n.visibility, m.version,"
+            "SELECT n.note_id, n.user_id, n.headline, n.body, n.visibility,"
             " (SELECT GROUP_CONCAT(tag ORDER BY tag SEPARATOR '|') FROM note_tags t WHERE t.note_id = n.note_id)"
-            " FROM notes n JOIN notes_mobilenote m ON m.legacy_note_id = n.note_id WHERE n.deleted = 0"
+            " FROM notes n WHERE n.deleted = 0"
         )
         rows = cursor.fetchall()
-    uuids = dict(MobileNote.objects.values_list("legacy_note_id", "uuid"))
+    shown = {view.note.note_id: view.mobile for view in note_views(list(LegacyNote.objects.filter(deleted=False)))}
     return {
-        str(uuids[note_id]): {
+        str(shown[note_id].uuid): {
             "userId": user_id,
             "headline": headline,
             "text": body,
             "visibility": visibility,
-            "version": version,
+            "version": shown[note_id].version,
             "tags": sorted((tags or "").split("|"), key=str.casefold) if tags else [],
         }
-        for note_id, user_id, headline, body, visibility, version, tags in rows
+        for note_id, user_id, headline, body, visibility, tags in rows
     }
 
 

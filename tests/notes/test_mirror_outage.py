@@ -17,7 +17,8 @@ from devstack.moto_server import MotoServer
 from notes.models import MirrorEntry, MobileNote
 from tests.notes.conftest import Member
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the after-commit sends really run
+# slow: fault injection; transactional: the after-commit sends really run.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_writes_during_an_outage_all_arrive_after_it(

@@ -10,10 +10,11 @@ import pytest
 from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources
 from notes.mirror import mirror_send
-from notes.models import MirrorEntry, MirrorState, MobileNote
+from notes.models import MirrorEntry, MirrorState
 from notes.reconcile import CURSOR_MARK, TAIL_MARK, mirror_reconcile
 from tests.factories import legacy_connection, site_note
 from tests.notes.conftest import Member
+from tests.notes.test_note_index import note_id_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,7 @@ def site(sql: str, *params: Any) -> None:
 
 
 def mirrored(resources: DevstackResources, legacy_note_id: int) -> bool:
-    mobile = MobileNote.objects.get(legacy_note_id=legacy_note_id)
-    key = {"noteId": {"S": str(mobile.uuid)}}
+    key = {"noteId": {"S": note_id_of(legacy_note_id)}}
     return "Item" in dynamodb_client().get_item(TableName=resources.notes_table, Key=key, ConsistentRead=True)
 
 

@@ -20,7 +20,7 @@ from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.conftest import mysql_server_connection
 from tests.factories import site_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # slow: fault injection
 
 # Far below the connect and read timeouts a hang would show.
 ANSWER_WITHIN_SECONDS = 4

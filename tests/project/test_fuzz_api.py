@@ -17,6 +17,8 @@ from project.wsgi import application
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_user
 
+pytestmark = pytest.mark.slow  # fuzzing
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 # Enough for CI's time budget; FUZZ_EXAMPLES=200 make test PYTEST_ARGS=tests/project/test_fuzz_api.py searches wider.

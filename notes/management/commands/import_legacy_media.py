@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from legacy.models import LegacyNote
-from notes.mobile import mobile_notes_attach_legacy_photos
+from notes.services import notes_attach_legacy_photos
 from uploads.legacy_media import LegacyMediaReport, legacy_media_import
 
 # Paths listed one per line under a heading; beyond this many, a count of the rest.
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         )
         report = legacy_media_import(source=source, photo_paths=photo_paths, progress=not no_progress)
         self._summary(report)
-        attached = mobile_notes_attach_legacy_photos()
+        attached = notes_attach_legacy_photos()
         self.stdout.write(f"Notes given their copied photo: {attached}")
 
     def _summary(self, report: LegacyMediaReport) -> None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notes', '0002_mirror'),
+        ('notes', '0003_mirror_entry_recorded_in'),
     ]
 
     operations = [
