@@ -19,7 +19,7 @@ from django.urls import path
 
 from bench.stack import BASELINE_PATH
 from legacy.models import LegacyNote, LegacyUser
-from notes.models import MobileNote
+from notes.mobile import mobile_notes_derive
 from notes.selectors import notes_with_owner_and_tags
 from project.urls import handler400, handler403, handler404, handler500
 from project.urls import urlpatterns as lambridge_urlpatterns
@@ -42,9 +42,8 @@ def baseline_note_list(request: HttpRequest) -> JsonResponse:
     notes = list(notes_with_owner_and_tags(queryset).order_by("-note_id")[: page_size + 1])
     has_more = len(notes) > page_size
     notes = notes[:page_size]
-    mobiles = {
-        mobile.legacy_note_id: mobile for mobile in MobileNote.objects.filter(legacy_note_id__in=[n.pk for n in notes])
-    }
+    # The API's mobile side of each note: its MobileNote row, or derived for a note the site wrote.
+    mobiles = mobile_notes_derive(notes)
     results: list[dict[str, Any]] = []
     for note in notes:
         mobile = mobiles[note.note_id]

@@ -28,8 +28,9 @@ from artifact.runtime import (
 from aws.clients import dynamodb_client, dynamodbstreams_client
 from devstack.aws_resources import DevstackResources
 from devstack.stream_poller import lambda_record
+from legacy.models import LegacyNote
 from notes.mirror import mirror_record
-from notes.models import MobileNote
+from notes.selectors import note_views
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_note, site_user
 from tests.notes.search_helpers import indexed_documents, new_note_id, note_item, put_item
@@ -177,7 +178,8 @@ def test_a_stream_batch_from_an_unknown_stream_is_not_handled(
 
 
 def mirrored_item(legacy_note_id: int) -> dict[str, Any] | None:
-    note_uuid = MobileNote.objects.get(legacy_note_id=legacy_note_id).uuid
+    # The noteId the API shows: derived for a note the site wrote (sending it stored nothing).
+    note_uuid = note_views([LegacyNote.objects.get(pk=legacy_note_id)])[0].mobile.uuid
     response = dynamodb_client().get_item(
         TableName=settings.NOTES_TABLE, Key={"noteId": {"S": str(note_uuid)}}, ConsistentRead=True
     )
