@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run token test test-fast test-packages lint format clean package bench sdk openapi
+.PHONY: help install run token test test-fast test-packages lint format clean package bench bench-scale sdk openapi
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,14 +44,18 @@ token: $(STAMP)  ## a fresh demo bearer token from the running local stack (`mak
 test-packages:
 	@bash devstack/system-packages.sh test
 
-test: $(STAMP) $(NODE_STAMP) test-packages  ## the whole test suite on real MariaDB
+test: $(STAMP) $(NODE_STAMP) test-packages  ## the whole test suite on real MariaDB (CDC's tests on a private MariaDB with the binlog on)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m devstack.binlog_mysql -- $(PY) -m pytest -m binlog -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: $(STAMP) test-packages  ## the inner loop: every test but the slow ones (artifact, make run, fuzzing, faults)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)
+
+bench-scale: $(STAMP)  ## sites of 100k and 1M notes made by SQL, and SPEC §8's (scale) rows side by side
+	$(PY) -m bench.scale $(BENCH_ARGS)
 
 bench: $(STAMP) test-packages  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)

@@ -11,3 +11,7 @@ class NotesConfig(AppConfig):
 
     def ready(self) -> None:
         from notes import errors, signals  # noqa: F401 - the API's error codes; the mirror's receivers
+        from notes.changes import on_note_change_recorded
+        from notes.note_index import note_index_record
+
+        on_note_change_recorded(note_index_record)

@@ -8,7 +8,6 @@ which the API answers with 400.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core import signing
@@ -22,14 +21,15 @@ class InvalidCursor(ValueError):
 
 @dataclass(frozen=True)
 class SyncPosition:
-    """Where a client's sync stands: after the row (updated_at, note_id), in a run begun at started."""
+    """Where a client's sync stands: after change number ``seq`` of the note index (notes/note_index.py),
+    and after note ``tail_after`` among the site's new notes the index did not number yet (those come
+    again, numbered, once captured)."""
 
-    updated_at: datetime
-    note_id: int
-    started: datetime | None = None  # the database's clock when this catch-up run began
+    seq: int
+    tail_after: int = 0
 
 
-SYNC_START = SyncPosition(updated_at=datetime(1970, 1, 1, tzinfo=UTC), note_id=0)
+SYNC_START = SyncPosition(seq=0)
 
 
 def _dumps(payload: dict[str, Any]) -> str:
@@ -60,23 +60,19 @@ def list_position(cursor: str) -> int:
 
 
 def sync_cursor(position: SyncPosition) -> str:
-    return _dumps(
-        {
-            "k": "sync",
-            "t": position.updated_at.isoformat(),
-            "id": position.note_id,
-            "s": position.started.isoformat() if position.started else None,
-        }
-    )
+    return _dumps({"k": "sync", "q": position.seq, "a": position.tail_after})
 
 
 def sync_position(cursor: str) -> SyncPosition:
+    """The position a sync cursor names. A cursor of the earlier format (by `updated_at`) starts over:
+    the client is sent every note again, which it applies by noteId and version."""
     payload = _loads(cursor, "sync")
+    if "q" not in payload and "t" in payload:
+        return SYNC_START
     try:
-        return SyncPosition(
-            updated_at=datetime.fromisoformat(payload["t"]),
-            note_id=int(payload["id"]),
-            started=datetime.fromisoformat(payload["s"]) if payload.get("s") else None,
-        )
+        seq, tail_after = int(payload["q"]), int(payload.get("a", 0))
     except (KeyError, TypeError, ValueError):
         raise InvalidCursor("This cursor is not valid.") from None
+    if seq < 0 or tail_after < 0:
+        raise InvalidCursor("This cursor is not valid.")
+    return SyncPosition(seq=seq, tail_after=tail_after)

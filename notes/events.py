@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from notes.mirror import mirror_reconcile, mirror_send
+from django.conf import settings
+
+from notes.cdc import cdc_run
+from notes.mirror import mirror_send
+from notes.reconcile import mirror_reconcile
 
 
 def mirror_drain_event(event: dict[str, Any], context: object | None = None) -> dict[str, int]:
@@ -21,3 +25,11 @@ def mirror_reconcile_event(event: dict[str, Any], context: object | None = None)
     """Every few minutes: queue the notes the PHP site changed, then send them."""
     queued = mirror_reconcile()
     return {"queued": queued, **asdict(mirror_send())}
+
+
+def cdc_event(event: dict[str, Any], context: object | None = None) -> dict[str, Any]:
+    """Every minute, when CDC_ENABLED: read the site's binlog for a while and send what it changed."""
+    if not settings.CDC_ENABLED:
+        return {"skipped": "CDC_ENABLED is off"}
+    result = cdc_run(max_seconds=settings.CDC_MAX_SECONDS)
+    return {**asdict(result), "owners_touched": len(result.owners_touched)}

@@ -1,4 +1,4 @@
-"""The mirror of notes in DynamoDB (SPEC §5): the outbox, the sender, the drain and the reconciler.
+"""The mirror of notes in DynamoDB (SPEC §5): the outbox, the sender and the drain.
 
 A change to a note only records, in the same database, that the note must be sent (an outbox row,
 MirrorEntry; notes/changes.py decides when); after the commit, outside any lock, the sender writes
@@ -7,7 +7,7 @@ that fails leaves the row pending, with the error and a later time to retry (exp
 backoff); `manage.py mirror_drain`, run on a schedule, sends what is due. Writes are conditional
 on `version`, so an older state never overwrites a newer one. The PHP site writes `notes` without
 Lambridge, and `notes` is MyISAM (a crash between the note and its outbox row loses the row):
-`manage.py mirror_reconcile` finds notes whose `updated_at` differs from what was last sent.
+`manage.py mirror_reconcile` (notes/reconcile.py) and change data capture (notes/cdc.py) find them.
 
 Nothing here runs inside a transaction while it talks to AWS.
 """
@@ -31,8 +31,9 @@ from django.utils import timezone
 from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
 from notes.locks import LockTimeout, named_lock
-from notes.models import MirrorEntry, MirrorState, MobileNote
-from notes.selectors import NoteView, database_now, note_views, notes_with_owner_and_tags
+from notes.models import MirrorEntry, MobileNote
+from notes.note_ids import site_note_uuid
+from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
 from uploads.services import media_stable_url
 
 logger = logging.getLogger(__name__)
@@ -42,12 +43,7 @@ RETRY_MAX_SECONDS = 3600
 # After a failed send right after a write, leave sending to the drain for a while: an AWS outage
 # must not slow every API write down by a connection timeout.
 INLINE_PAUSE_SECONDS = 30
-# The reconciler looks this far back before its last run: `updated_at` has whole seconds, and
-# a write may land in a second it has already read.
-RECONCILE_OVERLAP_SECONDS = 120
-RECONCILE_BATCH_SIZE = 1000
 LAST_ERROR_MAX_LENGTH = 1000
-RECONCILE_MARK = "reconcile.high_water"
 
 _CONDITION_NOT_OLDER = "attribute_not_exists(noteId) OR #version <= :version"
 
@@ -178,7 +174,7 @@ def _send_one(legacy_note_id: int) -> bool:
         if view is not None and not view.note.deleted:
             _put(view)
         else:
-            _delete(legacy_note_id, view)
+            _delete(legacy_note_id, view, sent_version=entry.sent_version)
     except (ClientError, BotoCoreError) as exc:
         _record_failure(entry, exc)
         return False
@@ -209,17 +205,26 @@ def _put(view: NoteView) -> None:
         logger.info("mirror: note %s already newer in DynamoDB than version %s", view.mobile.uuid, view.mobile.version)
 
 
-def _delete(legacy_note_id: int, view: NoteView | None) -> None:
-    mobile = view.mobile if view is not None else MobileNote.objects.filter(legacy_note_id=legacy_note_id).first()
-    if mobile is None:
-        return  # never had a noteId, so never mirrored
+def _delete(legacy_note_id: int, view: NoteView | None, *, sent_version: int | None) -> None:
+    """Remove the note's item. A note the site removed outright has no view: its noteId is the stored
+    one, or (never written by Lambridge) the one derived from the site's id, mirrored at ``sent_version``."""
+    if view is not None:
+        note_uuid, version = view.mobile.uuid, view.mobile.version
+    else:
+        mobile = MobileNote.objects.filter(legacy_note_id=legacy_note_id).first()
+        if mobile is not None:
+            note_uuid, version = mobile.uuid, mobile.version
+        elif sent_version is not None:
+            note_uuid, version = site_note_uuid(legacy_note_id), sent_version
+        else:
+            return  # never mirrored
     try:
         dynamodb_client().delete_item(
             TableName=settings.NOTES_TABLE,
-            Key={"noteId": {"S": str(mobile.uuid)}},
+            Key={"noteId": {"S": str(note_uuid)}},
             ConditionExpression=_CONDITION_NOT_OLDER,
             ExpressionAttributeNames={"#version": "version"},
-            ExpressionAttributeValues={":version": {"N": str(mobile.version)}},
+            ExpressionAttributeValues={":version": {"N": str(version)}},
         )
     except ClientError as exc:
         if not _is_condition_failure(exc):
@@ -246,41 +251,3 @@ def _record_failure(entry: MirrorEntry, exc: Exception) -> None:
         type(exc).__name__,
         int(delay),
     )
-
-
-# --- Reconciling the site's own writes ------------------------------------------------------
-
-
-def mirror_reconcile(*, overlap_seconds: int = RECONCILE_OVERLAP_SECONDS) -> int:
-    """Queue notes changed outside Lambridge since the last run; returns how many were queued.
-
-    A note is queued when it has no outbox row, or its `updated_at` differs from the one last
-    sent (and it is not already pending). The first run looks at every note.
-    """
-    started = database_now()
-    mark = MirrorState.objects.filter(name=RECONCILE_MARK).values_list("value", flat=True).first()
-    since = datetime.fromisoformat(mark) - timedelta(seconds=overlap_seconds) if mark else None
-    queued = 0
-    last: tuple[datetime, int] | None = None
-    while True:
-        notes = LegacyNote.objects.order_by("updated_at", "note_id")
-        if since is not None:
-            notes = notes.filter(updated_at__gte=since)
-        if last is not None:
-            notes = notes.filter(updated_at__gte=last[0]).exclude(updated_at=last[0], note_id__lte=last[1])
-        batch = list(notes.values_list("note_id", "updated_at")[:RECONCILE_BATCH_SIZE])
-        if not batch:
-            break
-        last = (batch[-1][1], batch[-1][0])
-        entries = {
-            entry.legacy_note_id: entry
-            for entry in MirrorEntry.objects.filter(legacy_note_id__in=[n for n, _ in batch])
-        }
-        for note_id, updated_at in batch:
-            entry = entries.get(note_id)
-            if entry is not None and (entry.generation > entry.sent_generation or entry.sent_updated_at == updated_at):
-                continue
-            mirror_record(note_id=note_id)
-            queued += 1
-    MirrorState.objects.update_or_create(name=RECONCILE_MARK, defaults={"value": started.isoformat()})
-    return queued

@@ -91,3 +91,75 @@ class MirrorState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value}"
+
+
+class NoteIndex(models.Model):
+    """Lambridge's own index of the site's notes: one InnoDB row per note of `notes`.
+
+    Lists, tag filters, the public scope and the sync feed query it instead of scanning the site's
+    MyISAM table (on which we may add no index); note bodies are still read from `notes`. Every
+    recorded change (the services, change data capture, the reconciler) refreshes the note's row
+    and gives it the next `change_seq`, so a client's sync position is one number, exact.
+    """
+
+    note_id = models.PositiveIntegerField(primary_key=True)
+    owner_id = models.PositiveIntegerField()
+    visibility = models.CharField(max_length=8)
+    # Soft-deleted by anyone; `gone` when the site removed the row outright.
+    deleted = models.BooleanField(default=False)
+    gone = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(null=True)
+    change_seq = models.PositiveBigIntegerField(unique=True)
+
+    class Meta:
+        verbose_name = "note index entry"
+        verbose_name_plural = "note index"
+        indexes = [
+            models.Index(fields=["owner_id", "deleted", "note_id"], name="noteindex_owner_list"),
+            models.Index(fields=["owner_id", "change_seq"], name="noteindex_owner_changes"),
+            models.Index(fields=["visibility", "deleted", "note_id"], name="noteindex_public_list"),
+        ]
+
+    def __str__(self) -> str:
+        return f"note {self.note_id} of user {self.owner_id} (change {self.change_seq})"
+
+
+class NoteIndexTag(models.Model):
+    """A tag of an indexed note (the site's `note_tags`, indexed by tag for the tag filter)."""
+
+    note_id = models.PositiveIntegerField()
+    tag = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "note_id"], name="noteindextag_tag_note")]
+        indexes = [models.Index(fields=["note_id"], name="noteindextag_note")]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on note {self.note_id}"
+
+
+class NoteSyncTombstone(models.Model):
+    """A note that left its owner's hands (moved to another user by the site): the old owner's sync
+    feed reports it deleted at ``change_seq``."""
+
+    owner_id = models.PositiveIntegerField()
+    note_id = models.PositiveIntegerField()
+    change_seq = models.PositiveBigIntegerField(unique=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_id", "note_id"], name="notesynctombstone_owner_note")]
+        indexes = [models.Index(fields=["owner_id", "change_seq"], name="notesynctombstone_changes")]
+
+    def __str__(self) -> str:
+        return f"note {self.note_id} left user {self.owner_id} (change {self.change_seq})"
+
+
+class ChangeCounter(models.Model):
+    """The one row whose value numbers every change. Writers take it with SELECT … FOR UPDATE right
+    before their commit, so change numbers become visible in the order they were given: a sync
+    position can never pass a change that commits later."""
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"change {self.value}"

@@ -11,22 +11,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db import connections
-from django.db.models import Aggregate, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from notes.cursors import SyncPosition
 from notes.mobile import mobile_notes_derive, note_ids_for_uuids
 from notes.models import MobileNote
-
-# How far behind "now" a sync cursor stays: rows written in these last seconds may still gain
-# neighbours with the same `updated_at` (whole seconds), so they are sent again next time rather
-# than risk skipping one. Clients apply changes by noteId and version, so a repeat is harmless.
-SYNC_OVERLAP_SECONDS = 2
+from notes.note_ids import site_note_uuid
+from notes.note_index import captured_up_to, index_changes, index_note_ids
 
 
 class JSONArrayAgg(Aggregate):
@@ -113,12 +108,25 @@ def note_list(*, user_id: int, filters: NoteListFilters, before_note_id: int | N
 
     Scope "own": the user's notes, private and public; "public": everyone's public notes.
     """
-    if filters.scope == "public":
+    public = filters.scope == "public"
+    page = index_note_ids(
+        owner_id=None if public else user_id,
+        public=public,
+        tag=filters.tag,
+        visibility=filters.visibility,
+        updated_since=filters.updated_since,
+        before_note_id=before_note_id,
+        limit=limit,
+    )
+    if public:
         queryset = notes_visible_to(user_id=user_id).filter(visibility=LegacyNote.Visibility.PUBLIC)
     else:
         queryset = LegacyNote.objects.filter(user_id=user_id, deleted=False)
+    # The index's candidates and the site's notes newer than it knows, read by primary key; every
+    # filter is applied again to the rows themselves, which are the truth.
+    queryset = queryset.filter(Q(pk__in=page.note_ids) | Q(pk__gt=page.indexed_up_to))
     if filters.tag:
-        queryset = queryset.filter(note_id__in=LegacyNoteTag.objects.filter(tag=filters.tag).values("note_id"))
+        queryset = queryset.filter(Exists(LegacyNoteTag.objects.filter(note_id=OuterRef("note_id"), tag=filters.tag)))
     if filters.visibility:
         queryset = queryset.filter(visibility=filters.visibility)
     if filters.updated_since is not None:
@@ -159,57 +167,38 @@ class ChangesPage:
     has_more: bool
 
 
-def database_now() -> datetime:
-    """The legacy database's clock (UTC), which is what sets `updated_at`."""
-    connection = connections[settings.LEGACY_DATABASE_ALIAS]
-    with connection.cursor() as cursor:
-        if connection.vendor == "mysql":
-            cursor.execute("SELECT UTC_TIMESTAMP()")
-            (now,) = cursor.fetchone()
-        else:
-            cursor.execute("SELECT datetime('now')")
-            now = datetime.fromisoformat(cursor.fetchone()[0])
-    return now.replace(tzinfo=UTC)
-
-
 def note_changes(*, user_id: int, since: SyncPosition, limit: int) -> ChangesPage:
-    """The user's notes changed after ``since`` (oldest change first), deleted ones as bare ids.
+    """The user's notes changed after ``since``, in change order; deleted ones as bare ids.
 
-    Changes come from `updated_at`, which moves on every write by the app, the admin or the PHP
-    site. The next position never passes rows written in the last SYNC_OVERLAP_SECONDS of the
-    run, so a write landing in an already-read second is still sent later.
+    Changes come from the note index's change numbers (notes/note_index.py), which every recorded
+    change gives out in commit order: a position never passes a change that is not visible yet. A
+    note the index still lists as the user's but `notes` shows deleted or moved is reported deleted
+    (the site's tables are the truth). The site's notes newer than the index knows come with the
+    last page, and again, numbered, once captured.
     """
-    started = since.started or database_now()
-    after = Q(updated_at__gt=since.updated_at) | Q(updated_at=since.updated_at, note_id__gt=since.note_id)
-    queryset = LegacyNote.objects.filter(after, user_id=user_id).order_by("updated_at", "note_id")
-    rows = list(notes_with_owner_and_tags(queryset)[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    views = note_views(rows)
-    if rows:
-        last = rows[-1]
-        position = SyncPosition(updated_at=last.updated_at, note_id=last.note_id, started=started)
-    else:
-        position = SyncPosition(updated_at=since.updated_at, note_id=since.note_id, started=started)
+    entries = index_changes(owner_id=user_id, after_seq=since.seq, limit=limit + 1)
+    has_more = len(entries) > limit
+    entries = entries[:limit]
+    live_ids = [entry.note_id for entry in entries if entry.live]
+    notes = list(notes_with_owner_and_tags(LegacyNote.objects.filter(pk__in=live_ids, user_id=user_id, deleted=False)))
+    order = {entry.note_id: position for position, entry in enumerate(entries)}
+    notes.sort(key=lambda note: order[note.note_id])
+    shown = {note.note_id for note in notes}
+    gone = [entry.note_id for entry in entries if entry.note_id not in shown]
+    tail_after = since.tail_after
     if not has_more:
-        position = _settled(position, started)
-    return ChangesPage(
-        changed=[view for view in views if not view.note.deleted],
-        deleted=[view.mobile.uuid for view in views if view.note.deleted],
-        next_position=position,
-        has_more=has_more,
-    )
-
-
-def _settled(position: SyncPosition, started: datetime) -> SyncPosition:
-    """The end of a run: no later than the last second every write of which was surely visible."""
-    settled_until = started - timedelta(seconds=SYNC_OVERLAP_SECONDS)
-    if position.updated_at < settled_until:
-        return SyncPosition(updated_at=position.updated_at, note_id=position.note_id)
-    return SyncPosition(updated_at=settled_until, note_id=MAX_NOTE_ID)
-
-
-MAX_NOTE_ID = 2**32 - 1  # notes.note_id is INT UNSIGNED
+        # The site's notes newer than the capture has seen, by id, a page at a time.
+        tail_query = LegacyNote.objects.filter(user_id=user_id, deleted=False, pk__gt=max(captured_up_to(), tail_after))
+        tail = list(notes_with_owner_and_tags(tail_query).order_by("note_id")[: limit + 1])
+        has_more = len(tail) > limit
+        tail = tail[:limit]
+        if tail:
+            tail_after = tail[-1].note_id
+        notes += [note for note in tail if note.note_id not in shown]
+    stored = dict(MobileNote.objects.filter(legacy_note_id__in=gone).values_list("legacy_note_id", "uuid"))
+    deleted = [stored.get(note_id) or site_note_uuid(note_id) for note_id in gone]
+    position = SyncPosition(seq=entries[-1].change_seq if entries else since.seq, tail_after=tail_after)
+    return ChangesPage(changed=note_views(notes), deleted=deleted, next_position=position, has_more=has_more)
 
 
 # --- Search results -------------------------------------------------------------------------

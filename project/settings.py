@@ -285,6 +285,15 @@ API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
 # Send a changed note to DynamoDB right after the write commits; off, only `mirror_drain` sends
 # (the scheduled event), e.g. to keep AWS calls out of API requests entirely.
 MIRROR_SEND_ON_COMMIT = env.bool("MIRROR_SEND_ON_COMMIT", default=True)
+# Change data capture (notes/cdc.py): follow the site's row-based binlog, so its writes reach the
+# mirror within a minute without scanning `notes`. Needs log_bin, binlog_format=ROW and the
+# REPLICATION SLAVE + REPLICATION CLIENT privileges; off, the reconciler is the only way.
+CDC_ENABLED = env.bool("CDC_ENABLED", default=False)
+# A replication client's server id must be unique among the server's replicas; 0 derives one from
+# the database's name (staging and production on one server then differ).
+CDC_CLIENT_SERVER_ID = env.int("CDC_CLIENT_SERVER_ID", default=0)
+# How long one scheduled run reads the binlog before it stops (Lambda's timeout is 30 s).
+CDC_MAX_SECONDS = env.float("CDC_MAX_SECONDS", default=20.0)
 # How long a write waits for another write to the same note (its MySQL named lock) before the API
 # answers 503 with Retry-After: writes hold it only for their database work, never for AWS calls.
 NOTE_LOCK_TIMEOUT_SECONDS = env.int("NOTE_LOCK_TIMEOUT_SECONDS", default=10)

@@ -15,8 +15,9 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources
 from devstack.moto_server import free_port
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import mirror_send
 from notes.models import MirrorEntry, MobileNote
+from notes.reconcile import mirror_reconcile
 from tests.factories import legacy_connection, site_note
 from tests.notes.conftest import Member
 

@@ -19,8 +19,9 @@ from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.stream_poller import StreamPoller
 from legacy.models import LegacyNote
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import mirror_send
 from notes.models import MobileNote
+from notes.reconcile import mirror_reconcile
 from notes.selectors import note_views
 from tests.factories import fetch_value, legacy_connection, site_note
 from tests.notes.conftest import Member

@@ -14,7 +14,8 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from legacy.models import LegacyNote
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import mirror_send
+from notes.reconcile import mirror_reconcile
 from notes.reindex import search_reindex
 from notes.search.backend import SearchDocument, search_backend
 from notes.selectors import note_views

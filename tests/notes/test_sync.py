@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from notes.reconcile import mirror_reconcile
 from tests.factories import legacy_connection, site_note
 from tests.notes.conftest import Member
 
@@ -59,13 +60,14 @@ def test_following_the_cursors_rebuilds_the_callers_notes_through_every_kind_of_
     alice.client.patch(f"/api/v1/notes/{first}", {"headline": "Edited in the app", "tags": []}, format="json")
     alice.client.delete(f"/api/v1/notes/{second}")
     run_sql(
-        "UPDATE notes SET headline = 'Edited in PHP' WHERE note_id = "
+        "UPDATE notes SET headline = 'Edited in PHP', updated_at = updated_at + INTERVAL 1 SECOND WHERE note_id = "
         "(SELECT legacy_note_id FROM notes_mobilenote WHERE uuid = %s)",
         [third.replace("-", "")],
     )
     php_new = site_note(alice.user_id, headline="New from PHP")
     run_sql("INSERT INTO note_tags (note_id, tag) VALUES (%s, 'php')", [php_new])
     bob.create(headline="Still not Alice's")
+    mirror_reconcile()  # the capture of the site's writes (CDC's job where the binlog is on)
 
     cursor = sync(alice, state, cursor)
 

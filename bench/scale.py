@@ -1,0 +1,350 @@
+"""`make bench-scale`: sites of 100k and 1M notes, made by SQL as the PHP site would have them, and
+the (scale) rows of SPEC §8 measured on each, side by side.
+
+    python -m bench.scale [--sizes 100000 1000000] [--keep]
+
+Each site is a database of its own on the MySQL server (`lambridge_bench_scale_<notes>`, dropped and
+made again unless --keep finds it complete): 10,000 users, one heavy user with a tenth of the notes
+(100k on the 1M site), one light user with 50, 10% public, 8% soft-deleted, one to three tags each,
+a rare tag on 1 note in 50,000, and a mirror that is settled (every note sent once). Every site is
+measured in a process of its own (Django knows one database per process); this process compares.
+
+Generation uses MariaDB's SEQUENCE engine (`seq_1_to_N`); on MySQL 8 it would need a recursive CTE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import MySQLdb
+
+from bench.results import Row, print_table, record
+
+SIZES = (100_000, 1_000_000)
+USERS = 10_000
+LIGHT_NOTES = 50
+RARE_TAG = "rare-orchid"
+RARE_EVERY = 50_000
+TAGS = (
+    "travel", "work", "family", "ideas", "recipes", "garden", "books", "music", "sport", "kids",
+    "health", "money", "films", "pets", "home", "cars", "art", "code", "notes", "misc",
+)  # fmt: skip
+HOST_URL = os.environ.get("BENCH_SCALE_SERVER_URL", "mysql://root@127.0.0.1:3306")
+UPDATE_SAMPLES = 1500
+WINDOW_SECONDS = 12.0
+STEADY_RUNS = 5
+
+
+def database_for(notes: int) -> str:
+    return f"lambridge_bench_scale_{notes}"
+
+
+def heavy_notes(notes: int) -> int:
+    return notes // 10
+
+
+# --- Making a site ---------------------------------------------------------------------------------
+
+
+def _server(database: str | None = None) -> Any:
+    import environ
+
+    config = environ.Env.db_url_config(f"{HOST_URL}/{database or 'mysql'}")
+    return MySQLdb.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 3306),
+        user=config["USER"],
+        password=config["PASSWORD"] or "",
+        database=database or "",
+        autocommit=True,
+        charset="latin1",
+    )
+
+
+def _site_is_complete(database: str, notes: int) -> bool:
+    try:
+        server = _server(database)
+    except MySQLdb.Error:
+        return False
+    try:
+        cursor = server.cursor()
+        cursor.execute("SELECT COUNT(*) FROM notes_mirrorentry")
+        return int(cursor.fetchone()[0]) == notes
+    except MySQLdb.Error:
+        return False
+    finally:
+        server.close()
+
+
+def generate_site(notes: int) -> float:
+    """Create the site's database with `notes` notes (schema, Django's tables, settled mirror); seconds taken."""
+    started = time.monotonic()
+    database = database_for(notes)
+    server = _server()
+    cursor = server.cursor()
+    cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+    cursor.execute(f"CREATE DATABASE `{database}` CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+    server.close()
+    # Django's tables and the site's, through the project's own code, in a child process.
+    _child(notes, "migrate")
+    heavy = heavy_notes(notes)
+    tag_list = ", ".join(f"'{tag}'" for tag in TAGS)
+    statements = [
+        "INSERT INTO users (email, username, password, display_name, status, created_at)"
+        f" SELECT CONCAT('scale-', seq, '@bench.example'), CONCAT('scale', seq), '!', CONCAT('User ', seq),"
+        f" 'active', '2015-01-01 00:00:00' FROM seq_1_to_{USERS}",
+        # User 1 is the heavy user, user 2 the light one (exactly LIGHT_NOTES), the rest share the others.
+        "INSERT INTO notes (note_id, user_id, headline, body, visibility, created_at, updated_at, deleted)"
+        f" SELECT seq, CASE WHEN seq <= {heavy} THEN 1 WHEN seq <= {heavy + LIGHT_NOTES} THEN 2"
+        f" ELSE 3 + seq % {USERS - 2} END,"
+        " CONCAT('Scale note ', seq), CONCAT('Body of scale note ', seq, ' about ', ELT(1 + seq % 20, "
+        f"{tag_list}), ' and more words for the index'),"
+        " IF(seq % 10 = 0, 'public', 'private'), '2016-01-01 00:00:00',"
+        " TIMESTAMP('2020-01-01 00:00:00') + INTERVAL seq SECOND, IF(seq % 25 IN (1, 2), 1, 0)"
+        f" FROM seq_1_to_{notes}",
+        f"INSERT INTO note_tags (note_id, tag) SELECT note_id, ELT(1 + note_id % 20, {tag_list}) FROM notes",
+        f"INSERT INTO note_tags (note_id, tag) SELECT note_id, ELT(1 + (note_id DIV 20 + 1 + note_id) % 20, {tag_list})"
+        " FROM notes WHERE note_id % 3 <> 0 AND (note_id DIV 20 + 1 + note_id) % 20 <> note_id % 20",
+        f"INSERT IGNORE INTO note_tags (note_id, tag) SELECT note_id, '{RARE_TAG}' FROM notes"
+        f" WHERE note_id % {RARE_EVERY} = 7",
+        # The mirror, settled: every note sent once, as after search_reindex.
+        "INSERT INTO notes_mirrorentry (legacy_note_id, generation, sent_generation, changed_at, attempts,"
+        " next_attempt_at, last_error, sent_at, sent_updated_at, sent_version)"
+        " SELECT note_id, 1, 1, UTC_TIMESTAMP(), 0, UTC_TIMESTAMP(), '', UTC_TIMESTAMP(), updated_at, 1 FROM notes",
+        "INSERT INTO notes_mirrorstate (name, value, updated_at)"
+        f" VALUES ('reconcile.tail', '{notes}', UTC_TIMESTAMP())",
+        # The note index, built (what the first full reconcile pass leaves).
+        "INSERT INTO notes_noteindex (note_id, owner_id, visibility, deleted, gone, updated_at, change_seq)"
+        " SELECT note_id, user_id, visibility, deleted, 0, updated_at, note_id FROM notes",
+        "INSERT INTO notes_noteindextag (note_id, tag) SELECT note_id, tag FROM note_tags",
+        f"INSERT INTO notes_changecounter (id, value) VALUES (1, {notes})",
+    ]
+    server = _server(database)
+    cursor = server.cursor()
+    cursor.execute("SET time_zone = '+00:00'")
+    for statement in statements:
+        cursor.execute(statement)
+    server.close()
+    return time.monotonic() - started
+
+
+# --- Measuring one site (in its own process) ---------------------------------------------------
+
+
+def _timed(function: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    function()
+    return time.perf_counter() - began
+
+
+def _median_ms(function: Callable[[], object], runs: int) -> float:
+    return statistics.median(_timed(function) for _ in range(runs)) * 1000
+
+
+def _percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _site_updates(database: str, notes: int, samples: int, results: Any) -> None:
+    """The PHP site's single-row UPDATEs by primary key, one after another, in a process of their own
+    (as the site's are: no share of our interpreter); puts the latency of each (ms) on ``results``."""
+    rng = random.Random(7)  # noqa: S311 - a benchmark's sample, not security
+    server = _server(database)
+    cursor = server.cursor()
+    latencies: list[float] = []
+    for _ in range(samples):
+        note_id = rng.randint(1, notes)
+        began = time.perf_counter()
+        cursor.execute("UPDATE notes SET headline = CONCAT('Scale note ', note_id) WHERE note_id = %s", [note_id])
+        latencies.append((time.perf_counter() - began) * 1000)
+        time.sleep(0.002)
+    server.close()
+    results.put(latencies)
+
+
+def _sampled_updates(database: str, notes: int, *, while_running: Callable[[], object] | None) -> list[float]:
+    """Latencies of UPDATE_SAMPLES site UPDATEs, while ``while_running`` is called over and over."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    sampler = context.Process(target=_site_updates, args=(database, notes, UPDATE_SAMPLES, results))
+    sampler.start()
+    while sampler.is_alive() and results.empty() and while_running is not None:
+        while_running()
+    latencies: list[float] = results.get(timeout=600)
+    sampler.join()
+    return latencies
+
+
+def _measure_site(notes: int) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from notes.cursors import SYNC_START
+    from notes.reconcile import mirror_reconcile
+    from notes.selectors import NoteListFilters, note_changes, note_list
+
+    database = database_for(notes)
+    figures: dict[str, Any] = {"notes": notes}
+    mirror_reconcile()  # warm: connection, caches
+    figures["reconcile_steady_ms"] = _median_ms(mirror_reconcile, STEADY_RUNS)
+
+    own = NoteListFilters()
+    figures["list_heavy_ms"] = _median_ms(lambda: note_list(user_id=1, filters=own, before_note_id=None, limit=50), 5)
+    figures["list_light_ms"] = _median_ms(lambda: note_list(user_id=2, filters=own, before_note_id=None, limit=50), 5)
+    figures["changes_heavy_ms"] = _median_ms(lambda: note_changes(user_id=1, since=SYNC_START, limit=100), 5)
+    figures["changes_light_ms"] = _median_ms(lambda: note_changes(user_id=2, since=SYNC_START, limit=100), 5)
+    rare = NoteListFilters(scope="public", tag=RARE_TAG)
+    figures["rare_tag_public_ms"] = _median_ms(
+        lambda: note_list(user_id=2, filters=rare, before_note_id=None, limit=50), 3
+    )
+
+    # The site's UPDATEs: idle, then while full reconcile passes run beside them.
+    from notes.models import MirrorState
+
+    MirrorState.objects.filter(name="reconcile.cursor").delete()
+    idle = _sampled_updates(database, notes, while_running=None)
+    passes = 0
+
+    def reconcile_pass() -> None:
+        nonlocal passes
+        mirror_reconcile(full=True, max_seconds=WINDOW_SECONDS)
+        passes += 1
+
+    busy = _sampled_updates(database, notes, while_running=reconcile_pass)
+    figures["update_idle_p50_ms"] = _percentile(idle, 0.5)
+    figures["update_idle_p99_ms"] = _percentile(idle, 0.99)
+    figures["update_busy_p50_ms"] = _percentile(busy, 0.5)
+    figures["update_busy_p99_ms"] = _percentile(busy, 0.99)
+    figures["update_busy_samples"] = len(busy)
+    figures["reconcile_full_runs"] = passes
+    return figures
+
+
+def _child(notes: int, what: str) -> dict[str, Any]:
+    """Run `what` ("migrate" or "measure") for the site of `notes` in a fresh process."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
+        "DEBUG": "false",
+        "DATABASE_URL": f"{HOST_URL}/{database_for(notes)}",
+        "LOG_LEVEL": "WARNING",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--child", what, "--sizes", str(notes)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"bench.scale {what} for {notes} notes failed:\n{completed.stderr[-3000:]}")
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    return dict(json.loads(lines[-1])) if lines else {}
+
+
+def _child_main(what: str, notes: int) -> int:
+    if what == "migrate":
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        from legacy.schema import create_legacy_tables
+
+        create_legacy_tables(connection)
+        call_command("migrate", verbosity=0, interactive=False)
+        print("{}")
+        return 0
+    print(json.dumps(_measure_site(notes)))
+    return 0
+
+
+# --- The rows ----------------------------------------------------------------------------------
+
+
+def rows_from(small: dict[str, Any], large: dict[str, Any]) -> list[Row]:
+    size = f"{large['notes'] // 1000}k"
+
+    def ratio_row(name: str, numerator: float, denominator: float, limit: float, details: dict[str, Any]) -> Row:
+        ratio = numerator / denominator if denominator else float("inf")
+        return Row(name, ratio, "x", f"<= {limit}x", ratio <= limit, details)
+
+    return [
+        ratio_row(
+            f"mirror_reconcile, nothing changed: {size} vs {small['notes'] // 1000}k notes",
+            large["reconcile_steady_ms"],
+            small["reconcile_steady_ms"],
+            2.0,
+            {"large_ms": large["reconcile_steady_ms"], "small_ms": small["reconcile_steady_ms"]},
+        ),
+        ratio_row(
+            f"site UPDATE p99 while reconcile runs vs idle ({size})",
+            large["update_busy_p99_ms"],
+            large["update_idle_p99_ms"],
+            1.5,
+            {key: large[key] for key in large if key.startswith("update_")},
+        ),
+        ratio_row(
+            f"changes feed, heavy ({heavy_notes(large['notes']) // 1000}k notes) vs light user ({size})",
+            large["changes_heavy_ms"],
+            large["changes_light_ms"],
+            2.0,
+            {"heavy_ms": large["changes_heavy_ms"], "light_ms": large["changes_light_ms"]},
+        ),
+        ratio_row(
+            f"notes list, heavy vs light user ({size})",
+            large["list_heavy_ms"],
+            large["list_light_ms"],
+            2.0,
+            {"heavy_ms": large["list_heavy_ms"], "light_ms": large["list_light_ms"]},
+        ),
+        Row(
+            f"rare tag, public scope ({size})",
+            large["rare_tag_public_ms"],
+            "ms",
+            "",
+            None,
+            {"small_ms": small["rare_tag_public_ms"]},
+        ),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="notes per site (two, ascending)")
+    parser.add_argument("--keep", action="store_true", help="reuse a site that is already complete")
+    parser.add_argument("--child", choices=("migrate", "measure"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args(argv)
+    if arguments.child:
+        return _child_main(arguments.child, arguments.sizes[0])
+    if len(arguments.sizes) != 2:
+        parser.error("give two sizes: the small site and the large one")
+    measured = []
+    for notes in arguments.sizes:
+        if not (arguments.keep and _site_is_complete(database_for(notes), notes)):
+            print(f"bench-scale: making the {notes:,}-note site...", flush=True)
+            print(f"bench-scale: made in {generate_site(notes):.0f} s", flush=True)
+        print(f"bench-scale: measuring the {notes:,}-note site...", flush=True)
+        measured.append(_child(notes, "measure"))
+    rows = rows_from(measured[0], measured[1])
+    print()
+    print_table(rows)
+    print(f"\nwritten to {record(rows)}")
+    return 0 if all(row.passed is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
