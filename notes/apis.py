@@ -43,6 +43,7 @@ from notes.services import (
 from project.api_errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED, error_body
 from project.api_fields import StrictCharField, StrictUUIDField, query_data
 from project.openapi import error_responses
+from push.apis import DEVICE_ID_HEADER
 from uploads.services import UploadNotAttachable, media_url, upload_check_attachable
 
 HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
@@ -326,6 +327,7 @@ class NoteListCreateApi(APIView):
                 visibility=data.get("visibility", LegacyNote.Visibility.PRIVATE),
                 tags=data.get("tags", []),
                 photo_key=photo_key,
+                device_id=request.headers.get(DEVICE_ID_HEADER),
             )
         except NoteIdTaken as exc:
             return _note_id_conflict(exc)
@@ -414,7 +416,12 @@ class NoteDetailApi(APIView):
                 photo_key = _attachable_photo(request, photo_key)
             changes["photo_key"] = photo_key
         try:
-            updated = note_update(view=view, expected_version=expected_version, **changes)
+            updated = note_update(
+                view=view,
+                expected_version=expected_version,
+                device_id=request.headers.get(DEVICE_ID_HEADER),
+                **changes,
+            )
         except NoteVersionMismatch as exc:
             return _version_mismatch(exc)
         return _note_response(updated)
@@ -429,7 +436,11 @@ class NoteDetailApi(APIView):
     def delete(self, request: Request, note_id: uuid.UUID) -> Response:
         view = self._owned(request, note_id)
         try:
-            note_soft_delete(view=view, expected_version=_if_match_version(request))
+            note_soft_delete(
+                view=view,
+                expected_version=_if_match_version(request),
+                device_id=request.headers.get(DEVICE_ID_HEADER),
+            )
         except NoteVersionMismatch as exc:
             return _version_mismatch(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -504,7 +515,11 @@ class ReferenceCreateNoteApi(APIView):
         data = serializer.validated_data
         try:
             note_create(
-                owner=caller_site_user(request), note_uuid=data["noteId"], headline=data["headline"], text=data["text"]
+                owner=caller_site_user(request),
+                note_uuid=data["noteId"],
+                headline=data["headline"],
+                text=data["text"],
+                device_id=request.headers.get(DEVICE_ID_HEADER),
             )
         except NoteIdTaken as exc:
             return _note_id_conflict(exc)

@@ -32,6 +32,7 @@ from legacy.models import LegacyNote
 from notes.models import MirrorEntry, MirrorState, MobileNote
 from notes.selectors import NoteView, database_now, note_views, notes_with_owner_and_tags
 from project.locks import LockTimeout, named_lock
+from push.services import push_notes_changed_for_notes
 from uploads.services import media_stable_url
 
 logger = logging.getLogger(__name__)
@@ -263,6 +264,7 @@ def mirror_reconcile(*, overlap_seconds: int = RECONCILE_OVERLAP_SECONDS) -> int
     mark = MirrorState.objects.filter(name=RECONCILE_MARK).values_list("value", flat=True).first()
     since = datetime.fromisoformat(mark) - timedelta(seconds=overlap_seconds) if mark else None
     queued = 0
+    changed_by_site: list[int] = []
     last: tuple[datetime, int] | None = None
     while True:
         notes = LegacyNote.objects.order_by("updated_at", "note_id")
@@ -283,6 +285,10 @@ def mirror_reconcile(*, overlap_seconds: int = RECONCILE_OVERLAP_SECONDS) -> int
             if entry is not None and (entry.generation > entry.sent_generation or entry.sent_updated_at == updated_at):
                 continue
             mirror_note_changed(note_id=note_id, send=False)
+            changed_by_site.append(note_id)
             queued += 1
     MirrorState.objects.update_or_create(name=RECONCILE_MARK, defaults={"value": started.isoformat()})
+    # The first run finds every note: that is a backfill, not news for anyone's devices.
+    if since is not None:
+        push_notes_changed_for_notes(note_ids=changed_by_site)
     return queued

@@ -24,6 +24,7 @@ from notes.mobile import mobile_note_change_record, mobile_notes_ensure
 from notes.models import MobileNote
 from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
 from project.locks import named_lock
+from push.services import push_notes_changed, push_sync_send_after_commit
 from uploads.services import staff_photo_store
 
 TAG_MAX_LENGTH = LegacyNoteTag._meta.get_field("tag").max_length or 64
@@ -88,10 +89,14 @@ def note_tags_set(*, note: LegacyNote, tags: Iterable[str]) -> bool:
     return bool(removed or added)
 
 
-def _record_change(*, mobile: MobileNote, note_id: int, touch: bool) -> None:
-    """A change Lambridge made: the next version, and the note queued for the mirror."""
+def _record_change(
+    *, mobile: MobileNote, note_id: int, touch: bool, site_user_id: int, device_id: str | None = None
+) -> None:
+    """A change Lambridge made: the next version, the note queued for the mirror, and the owner's
+    other devices marked for a silent push (sent by push_sync_send_after_commit)."""
     mobile_note_change_record(mobile=mobile, note_id=note_id, touch=touch)
     mirror_note_changed(note_id=note_id)
+    push_notes_changed(site_user_id=site_user_id, except_device_id=device_id)
 
 
 def _note_lock_name(note_uuid: uuid.UUID) -> str:
@@ -118,6 +123,7 @@ def note_create(
     visibility: str = LegacyNote.Visibility.PRIVATE,
     tags: Iterable[str] = (),
     photo_key: str = "",
+    device_id: str | None = None,
 ) -> NoteCreated:
     """Create a note for ``owner``; idempotent on ``note_uuid`` (the app's noteId).
 
@@ -147,6 +153,8 @@ def note_create(
                 photo_key=photo_key,
             )
             mirror_note_changed(note_id=note.pk)
+            push_notes_changed(site_user_id=owner.user_id, except_device_id=device_id)
+    push_sync_send_after_commit(site_user_id=owner.user_id)
     return NoteCreated(view=_view_of(note.pk), created=True)
 
 
@@ -189,6 +197,7 @@ def note_update(
     visibility: str | _Unset = UNSET,
     tags: Iterable[str] | _Unset = UNSET,
     photo_key: str | _Unset = UNSET,
+    device_id: str | None = None,
 ) -> NoteView:
     """Change the given parts of a note (already authorized); a new version if anything changed.
 
@@ -211,13 +220,20 @@ def note_update(
         if photo_changed:
             MobileNote.objects.filter(pk=current.mobile.pk).update(photo_key=photo_key)
         if columns_changed or tags_changed or photo_changed:
-            _record_change(mobile=current.mobile, note_id=note_id, touch=not columns_changed)
+            _record_change(
+                mobile=current.mobile,
+                note_id=note_id,
+                touch=not columns_changed,
+                site_user_id=note.user_id,
+                device_id=device_id,
+            )
         else:
             return current
+    push_sync_send_after_commit(site_user_id=note.user_id)
     return _view_of(note_id)
 
 
-def note_soft_delete(*, view: NoteView, expected_version: int | None = None) -> None:
+def note_soft_delete(*, view: NoteView, expected_version: int | None = None, device_id: str | None = None) -> None:
     """Delete a note the way the site does (`deleted = 1`): the site and the apps stop showing it."""
     with named_lock(_note_lock_name(view.mobile.uuid)), transaction.atomic():
         current = _view_of(view.note.note_id)
@@ -227,7 +243,14 @@ def note_soft_delete(*, view: NoteView, expected_version: int | None = None) -> 
             return
         current.note.deleted = True
         current.note.save()
-        _record_change(mobile=current.mobile, note_id=current.note.note_id, touch=False)
+        _record_change(
+            mobile=current.mobile,
+            note_id=current.note.note_id,
+            touch=False,
+            site_user_id=current.note.user_id,
+            device_id=device_id,
+        )
+    push_sync_send_after_commit(site_user_id=view.note.user_id)
 
 
 def notes_set_deleted(*, notes: Iterable[LegacyNote], deleted: bool) -> int:
@@ -242,8 +265,10 @@ def notes_set_deleted(*, notes: Iterable[LegacyNote], deleted: bool) -> int:
                 continue
             current.note.deleted = deleted
             current.note.save()
-            _record_change(mobile=current.mobile, note_id=note.note_id, touch=False)
+            _record_change(mobile=current.mobile, note_id=note.note_id, touch=False, site_user_id=note.user_id)
             changed += 1
+    for site_user_id in {note.user_id for note in notes}:
+        push_sync_send_after_commit(site_user_id=site_user_id)
     return changed
 
 
@@ -266,6 +291,8 @@ def note_staff_save(
                 photo_key=staff_photo_store(note_id=note.note_id, file=photo)
             )
         mirror_note_changed(note_id=note.note_id)
+        push_notes_changed(site_user_id=note.user_id)
+        push_sync_send_after_commit(site_user_id=note.user_id)
         return
     photo_key = staff_photo_store(note_id=note.note_id, file=photo) if photo is not None else None
     # Before saving, so the save below counts as Lambridge's change, not as one by the site.
@@ -279,4 +306,5 @@ def note_staff_save(
         if photo_changed:
             MobileNote.objects.filter(pk=mobile.pk).update(photo_key=new_photo_key)
         if columns_changed or tags_changed or photo_changed:
-            _record_change(mobile=mobile, note_id=note.note_id, touch=not columns_changed)
+            _record_change(mobile=mobile, note_id=note.note_id, touch=not columns_changed, site_user_id=note.user_id)
+    push_sync_send_after_commit(site_user_id=note.user_id)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "uploads",
+    "push",
     "devstack",
     # The CloudFormation template and `infra_apply` (what Zappa does not create).
     "infra",
@@ -261,6 +262,14 @@ API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
 # Send a changed note to DynamoDB right after the write commits; off, only `mirror_drain` sends
 # (the scheduled event), e.g. to keep AWS calls out of API requests entirely.
 MIRROR_SEND_ON_COMMIT = env.bool("MIRROR_SEND_ON_COMMIT", default=True)
+
+# --- Push (SNS mobile push, push/) -----------------------------------------------------------
+# The SNS platform applications devices register in (empty: that platform is not offered), and
+# the topic every endpoint is subscribed to for staff broadcasts to all devices.
+SNS_APNS_APPLICATION_ARN = env.str("SNS_APNS_APPLICATION_ARN", default="")
+SNS_APNS_SANDBOX_APPLICATION_ARN = env.str("SNS_APNS_SANDBOX_APPLICATION_ARN", default="")
+SNS_FCM_APPLICATION_ARN = env.str("SNS_FCM_APPLICATION_ARN", default="")
+SNS_BROADCAST_TOPIC_ARN = env.str("SNS_BROADCAST_TOPIC_ARN", default="")
 
 # --- Media ---------------------------------------------------------------------------------
 
