@@ -106,3 +106,14 @@ def endpoints_with_token(application_arn: str, token: str) -> list[str]:
         for endpoint in page["Endpoints"]
         if endpoint["Attributes"].get("Token") == token
     ]
+
+
+@pytest.fixture(autouse=True)
+def _mirror_sends_after_commit() -> Any:
+    """Each test starts like a new process: no pause of the mirror's after-commit sends left by another
+    (tests here make SNS, and with it every AWS call, unreachable for a while)."""
+    from notes.mirror import mirror_inline_resume
+
+    mirror_inline_resume()
+    yield
+    mirror_inline_resume()

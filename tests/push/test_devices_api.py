@@ -211,7 +211,8 @@ def test_a_registered_endpoint_is_subscribed_to_the_broadcast_topic(alice: Membe
     subscriptions = sns_client().list_subscriptions_by_topic(TopicArn=settings.SNS_BROADCAST_TOPIC_ARN)["Subscriptions"]
 
     assert {"Protocol": "application", "Endpoint": device.endpoint_arn, "SubscriptionArn": device.subscription_arn} in [
-        {key: subscription[key] for key in ("Protocol", "Endpoint", "SubscriptionArn")} for subscription in subscriptions
+        {key: subscription[key] for key in ("Protocol", "Endpoint", "SubscriptionArn")}
+        for subscription in subscriptions
     ]
 
 
