@@ -76,7 +76,7 @@ class SnsRecord:
         self.url = f"{moto_server.endpoint_url}/moto-api/data.json"
 
     def endpoints(self) -> dict[str, dict[str, Any]]:
-        with urllib.request.urlopen(self.url, timeout=60) as response:  # noqa: S310 - the local emulator
+        with urllib.request.urlopen(self.url, timeout=60) as response:
             data = json.load(response)
         return {endpoint["arn"]: endpoint for endpoint in data.get("sns", {}).get("PlatformEndpoint", [])}
 

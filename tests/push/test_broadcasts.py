@@ -72,7 +72,8 @@ def test_a_draft_shows_each_platforms_payload_and_sends_nothing_until_sent(
     staff = User.objects.get(username="staff")
     assert (sent.status, sent.endpoints_total, sent.endpoints_reached, sent.failures) == ("done", 2, 2, 0)
     assert (sent.created_by, sent.sent_by) == (staff, staff)
-    assert sent.started_at is not None and sent.finished_at is not None
+    assert sent.started_at is not None
+    assert sent.finished_at is not None
     for device in (phone, tablet):
         (message,) = sns_record.messages(_endpoint(device))
         apns = json.loads(message["APNS"])
