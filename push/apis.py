@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import caller_site_user
-from project.api_errors import SERVICE_UNAVAILABLE
-from project.api_fields import StrictCharField
-from project.openapi import error_responses
+from accounts.identity import caller_site_user
+from api.error_codes import SERVICE_UNAVAILABLE
+from api.fields import StrictCharField
+from api.openapi import error_responses
 from push.models import Device, Platform
 from push.platforms import InvalidToken
 from push.services import DeviceNotFound, PushNotConfigured, device_register, device_unregister

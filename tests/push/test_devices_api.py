@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from api.error_codes import NOT_FOUND, VALIDATION_ERROR
 from aws.clients import sns_client
-from project.api_errors import NOT_FOUND, VALIDATION_ERROR
 from push.models import Device
 from push.services import DEVICES_PER_USER_MAX
 from tests.push.conftest import Member, apns_token, endpoint_attributes, endpoints_with_token, fcm_token
