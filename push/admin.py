@@ -57,6 +57,9 @@ class DeviceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Device | None = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Device | None = None) -> bool:
+        return False  # a row deleted here would leave its SNS endpoint behind: the apps unregister
+
 
 class BroadcastForm(forms.ModelForm):
     site_users = forms.CharField(
