@@ -245,14 +245,22 @@ def push_sync_send_after_commit(*, site_user_id: int) -> None:
 
     Best effort: what fails stays pending for the drain; the write that asked never fails for it.
     """
-    transaction.on_commit(lambda: _sync_send_quietly(site_user_id))
+    transaction.on_commit(SyncSendAfterCommit(site_user_id=site_user_id))
 
 
-def _sync_send_quietly(site_user_id: int) -> None:
-    try:
-        push_sync_send(site_user_ids=[site_user_id])
-    except Exception:
-        logger.exception("push: sending sync pushes of user %s after commit failed; the drain will retry", site_user_id)
+@dataclass(frozen=True)
+class SyncSendAfterCommit:
+    """The send of one user's due sync pushes after a write commits: best effort, never failing it."""
+
+    site_user_id: int
+
+    def __call__(self) -> None:
+        try:
+            push_sync_send(site_user_ids=[self.site_user_id])
+        except Exception:
+            logger.exception(
+                "push: sending sync pushes of user %s after commit failed; the drain will retry", self.site_user_id
+            )
 
 
 @dataclass

@@ -15,8 +15,9 @@ from pytest_django.fixtures import SettingsWrapper
 from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources
 from devstack.moto_server import free_port
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import _SendAfterCommit, mirror_reconcile, mirror_send
 from notes.models import MirrorEntry, MobileNote
+from push.services import SyncSendAfterCommit
 from tests.factories import legacy_connection, site_note
 from tests.notes.conftest import Member
 
@@ -80,7 +81,10 @@ def test_one_api_write_is_one_send(aws_stack: DevstackResources, alice: Member, 
     with committed() as callbacks:
         alice.create(tags=["a", "b", "c"])
 
-    assert len(callbacks) == 1
+    # One mirror send, and one send of the owner's silent pushes (push/).
+    assert len([callback for callback in callbacks if isinstance(callback, _SendAfterCommit)]) == 1
+    assert len([callback for callback in callbacks if isinstance(callback, SyncSendAfterCommit)]) == 1
+    assert len(callbacks) == 2
 
 
 @pytest.fixture
