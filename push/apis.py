@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +27,15 @@ APP_VERSION_MAX_LENGTH = Device._meta.get_field("app_version").max_length or 64
 # The header a note write carries so the writing device gets no push about its own change.
 DEVICE_ID_HEADER = "X-Device-Id"
 PUSH_RETRY_AFTER_SECONDS = 30
+# For the note writes' OpenAPI operations, so generated clients can send it.
+DEVICE_ID_PARAMETER = OpenApiParameter(
+    DEVICE_ID_HEADER,
+    type=OpenApiTypes.UUID,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The writing device's `deviceId` (from `POST /api/v1/devices`): the caller's other devices get a "
+    "silent push about the change, this one none.",
+)
 
 
 class PushUnavailableError(exceptions.APIException):

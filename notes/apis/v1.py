@@ -43,7 +43,7 @@ from notes.services import (
     note_soft_delete,
     note_update,
 )
-from push.apis import DEVICE_ID_HEADER
+from push.apis import DEVICE_ID_HEADER, DEVICE_ID_PARAMETER
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -98,6 +98,7 @@ class NoteListCreateApi(APIView):
 
     @extend_schema(
         operation_id="note_create",
+        parameters=[DEVICE_ID_PARAMETER],
         summary="Create a note",
         description="Idempotent on `noteId`: repeating a create answers 200 with the note as it is; 201 "
         "when it is new. The answer carries `ETag` (the version) and `Location`.",
@@ -167,7 +168,7 @@ class NoteDetailApi(APIView):
         operation_id="note_update",
         summary="Change parts of a note",
         request=NotePatchInputSerializer,
-        parameters=[IF_MATCH_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER, DEVICE_ID_PARAMETER],
         responses={200: NoteOutputSerializer, **error_responses(404, 412)},
     )
     def patch(self, request: Request, note_id: uuid.UUID) -> Response:
@@ -178,7 +179,7 @@ class NoteDetailApi(APIView):
         summary="Replace a note",
         description="Fields left out go back to their defaults (private, no tags, no photo).",
         request=NoteFieldsInputSerializer,
-        parameters=[IF_MATCH_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER, DEVICE_ID_PARAMETER],
         responses={200: NoteOutputSerializer, **error_responses(404, 412)},
     )
     def put(self, request: Request, note_id: uuid.UUID) -> Response:
@@ -225,7 +226,7 @@ class NoteDetailApi(APIView):
         operation_id="note_delete",
         summary="Delete a note",
         description="Soft delete, as the site does: the note disappears from the site and the apps.",
-        parameters=[IF_MATCH_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER, DEVICE_ID_PARAMETER],
         responses={204: None, **error_responses(404, 412)},
     )
     def delete(self, request: Request, note_id: uuid.UUID) -> Response:

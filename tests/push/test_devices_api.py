@@ -229,3 +229,20 @@ def test_registering_while_sns_is_down_is_a_503_with_retry_after(
     assert response.status_code == 503
     assert response["Retry-After"]
     assert not Device.objects.filter(site_user_id=alice.user_id).exists()
+
+
+def test_the_openapi_document_has_the_device_routes_and_x_device_id_on_note_writes() -> None:
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/schema/").json()
+
+    operations = {
+        operation["operationId"]: operation
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    assert {"device_register", "device_unregister"} <= set(operations)
+    for operation_id in ("note_create", "note_update", "note_replace", "note_delete", "reference_note_create"):
+        headers = [parameter["name"] for parameter in operations[operation_id].get("parameters", [])]
+        assert "X-Device-Id" in headers, operation_id
