@@ -215,3 +215,18 @@ def test_a_broadcast_to_5000_registered_devices_completes_from_the_admin(
     assert (sent.status, sent.endpoints_total, sent.endpoints_reached, sent.failures) == ("done", DEVICES, DEVICES, 0)
     endpoints = sns_record.endpoints()
     assert all(len(endpoints[arn]["messages"]) == 1 for arn in arns)
+
+
+def test_the_device_admin_lists_devices_but_never_their_tokens(alice: Member, staff_client: Client) -> None:
+    token = apns_token()
+    device = alice.device(token=token)
+    pk = Device.objects.get(device_id=device["deviceId"]).pk
+
+    listing = staff_client.get("/admin/push/device/").content.decode()
+    page = staff_client.get(f"/admin/push/device/{pk}/change/").content.decode()
+
+    assert device["deviceId"] in listing
+    assert device["deviceId"] in page
+    assert token not in listing
+    assert token not in page
+    assert staff_client.post(f"/admin/push/device/{pk}/delete/", {"post": "yes"}).status_code == 403
