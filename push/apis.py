@@ -30,7 +30,9 @@ PUSH_RETRY_AFTER_SECONDS = 30
 # For the note writes' OpenAPI operations, so generated clients can send it.
 DEVICE_ID_PARAMETER = OpenApiParameter(
     DEVICE_ID_HEADER,
-    type=OpenApiTypes.UUID,
+    # A string, not a uuid: a value that names no device of the caller's only excludes nothing, it
+    # never fails the write.
+    type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=False,
     description="The writing device's `deviceId` (from `POST /api/v1/devices`): the caller's other devices get a "
