@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks (all, or those named), print one table, add the rows to bench/results/<date>.json.
 
-python -m bench [cold warm queries jwks backfill load artifact] [--runs 10] [--database-url mysql://.../lambridge_bench]
+python -m bench [cold warm queries jwks backfill push load artifact] [--runs 10] [--database-url mysql://.../lambridge_bench]
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from bench import artifact_size, backfill, cold_start, jwks, load, queries, warm_latency
+from bench import artifact_size, backfill, cold_start, jwks, load, push, queries, warm_latency
 from bench.results import Row, print_table, record
 from bench.stack import DEFAULT_DATABASE_URL, Stack, bench_stack
 
 # In the order they run: the cold starts first, while nothing else has warmed the machine's caches.
-BENCHMARKS = (cold_start, warm_latency, queries, jwks, backfill, load, artifact_size)
+BENCHMARKS = (cold_start, warm_latency, queries, jwks, backfill, push, load, artifact_size)
 NAMES = tuple(module.NAME for module in BENCHMARKS)
 
 
@@ -27,6 +27,7 @@ def runners(arguments: argparse.Namespace) -> dict[str, Callable[[Stack], list[R
         queries.NAME: queries.run,
         jwks.NAME: jwks.run,
         backfill.NAME: backfill.run,
+        push.NAME: push.run,
         load.NAME: load.run,
         artifact_size.NAME: artifact_size.run,
     }

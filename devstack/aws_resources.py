@@ -11,8 +11,9 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from aws.clients import cognito_idp_client, dynamodb_client, s3_client
+from aws.clients import cognito_idp_client, dynamodb_client, s3_client, sns_client
 from infra import definitions
+from infra.push_applications import PUSH_APPLICATIONS, application_name, push_application_apply
 
 # --- Resource definitions: read from infra/template.json, so local and AWS cannot drift -------
 
@@ -66,6 +67,9 @@ class DevstackResources:
     app_client_id: str
     region: str
     endpoint_url: str
+    # Push (SNS): the platform applications by setting name, and the broadcast topic.
+    push_application_arns: tuple[tuple[str, str], ...] = ()
+    broadcast_topic_arn: str = ""
 
     @property
     def jwks_url(self) -> str:
@@ -91,6 +95,7 @@ def ensure_resources() -> DevstackResources:
     user_pool_id = ensure_user_pool(USER_POOL_NAME)
     app_client_id = ensure_app_client(user_pool_id, APP_CLIENT_NAME)
     ensure_group(user_pool_id, STAFF_GROUP, description=STAFF_GROUP_DESCRIPTION)
+    push_application_arns, broadcast_topic_arn = ensure_push_resources()
     return DevstackResources(
         bucket=bucket,
         notes_table=settings.NOTES_TABLE,
@@ -99,7 +104,31 @@ def ensure_resources() -> DevstackResources:
         app_client_id=app_client_id,
         region=settings.AWS_REGION,
         endpoint_url=settings.AWS_ENDPOINT_URL,
+        push_application_arns=push_application_arns,
+        broadcast_topic_arn=broadcast_topic_arn,
     )
+
+
+# moto takes any credentials; these only fill the attributes a real application requires.
+LOCAL_PUSH_CREDENTIALS: Final = {"PlatformCredential": "local-only", "PlatformPrincipal": "local-only"}
+
+
+def ensure_push_resources() -> tuple[tuple[tuple[str, str], ...], str]:
+    """The SNS platform applications (by setting name) and the broadcast topic's ARN, created when missing."""
+    arns = tuple(
+        (
+            application.setting,
+            push_application_apply(
+                name=application_name(stage=LOCAL_STAGE, application=application),
+                platform=application.platform,
+                attributes=LOCAL_PUSH_CREDENTIALS,
+            ),
+        )
+        for application in PUSH_APPLICATIONS
+    )
+    # CreateTopic is idempotent for the same name and attributes.
+    topic_arn: str = sns_client().create_topic(**definitions.broadcast_topic_arguments(stage=LOCAL_STAGE))["TopicArn"]
+    return arns, topic_arn
 
 
 def ensure_bucket(name: str) -> str:
@@ -196,7 +225,10 @@ def local_environment(resources: DevstackResources) -> dict[str, str]:
         "COGNITO_USER_POOL_ID": resources.user_pool_id,
         "COGNITO_APP_CLIENT_IDS": resources.app_client_id,
         "COGNITO_JWKS_URL": resources.jwks_url,
+        **dict(resources.push_application_arns),
     }
+    if resources.broadcast_topic_arn:
+        environment["SNS_BROADCAST_TOPIC_ARN"] = resources.broadcast_topic_arn
     # boto3 signs every request, even to moto; dummy keys only when there are none already.
     for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         if not os.environ.get(variable):

@@ -17,6 +17,7 @@ NOTES_TABLE: Final = "NotesTable"
 USER_POOL: Final = "UserPool"
 APP_CLIENT: Final = "AppClient"
 STAFF_GROUP: Final = "StaffGroup"
+BROADCAST_TOPIC: Final = "NotificationsTopic"
 
 # Pseudo parameters a local stack resolves to fixed values (moto's account and partition).
 LOCAL_PSEUDO_PARAMETERS: Final = {
@@ -207,3 +208,10 @@ def staff_group_arguments() -> dict[str, Any]:
 def without(arguments: dict[str, Any], *names: str) -> dict[str, Any]:
     """A deep copy of `arguments` without the keys `names`."""
     return {key: copy.deepcopy(value) for key, value in arguments.items() if key not in names}
+
+
+def broadcast_topic_arguments(*, stage: str) -> dict[str, Any]:
+    """create_topic arguments (Name, Attributes) for `stage`'s push broadcast topic (SNS_BROADCAST_TOPIC_ARN)."""
+    topic = properties(BROADCAST_TOPIC, parameters={"Stage": stage})
+    name = topic.pop("TopicName")
+    return {"Name": name, "Attributes": {key: str(value) for key, value in topic.items()}}

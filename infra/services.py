@@ -36,6 +36,7 @@ OUTPUT_VARIABLES: Final = {
     "AppClientId": "COGNITO_APP_CLIENT_IDS",
     "CloudFrontKeyId": "CLOUDFRONT_KEY_ID",
     "FunctionPolicyArn": "LAMBRIDGE_FUNCTION_POLICY_ARN",
+    "NotificationsTopicArn": "SNS_BROADCAST_TOPIC_ARN",
 }
 
 

@@ -33,6 +33,7 @@ from legacy.models import LegacyNote
 from notes.mirror import mirror_record, mirror_send
 from notes.models import MirrorState
 from notes.note_index import captured_up_to, captured_up_to_advance, note_index_refresh
+from push.services import push_notes_changed, push_notes_changed_for_notes, push_sync_send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -188,9 +189,15 @@ def _record(changes: _Changes, result: CdcRunResult) -> list[int]:
         )
     ordered = sorted(note_ids)
     for start in range(0, len(ordered), INDEX_BATCH):
-        note_index_refresh(ordered[start : start + INDEX_BATCH])
+        note_index_refresh(ordered[start : start + INDEX_BATCH], force=True)
     for note_id in ordered:
         mirror_record(note_id=note_id)
+    # The owners' devices hear of the site's changes: the notes' owners now, and whoever the rows
+    # named before (the old owner of a moved note, the owner of one removed outright).
+    owners = push_notes_changed_for_notes(note_ids=ordered)
+    for site_user_id in sorted(changes.owners - owners):
+        push_notes_changed(site_user_id=site_user_id)
+        push_sync_send_after_commit(site_user_id=site_user_id)
     if changes.inserted_up_to > captured_up_to():
         captured_up_to_advance(changes.inserted_up_to)
     result.notes_recorded += len(note_ids)

@@ -21,7 +21,7 @@ CDC sees both.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from legacy.models import LegacyNote
 from notes.mirror import mirror_record
@@ -33,6 +33,7 @@ from notes.note_index import (
     captured_up_to_advance,
     note_index_refresh,
 )
+from push.services import push_notes_changed_for_notes
 
 CURSOR_MARK = "reconcile.cursor"
 TAIL_MARK = CAPTURED_UP_TO_MARK
@@ -44,7 +45,7 @@ MAX_SECONDS = 20.0
 
 @dataclass
 class ReconcileProgress:
-    queued: int = 0
+    changed: list[int] = field(default_factory=list)
     checked: int = 0
 
 
@@ -57,8 +58,9 @@ def _set_mark(name: str, value: object) -> None:
     MirrorState.objects.update_or_create(name=name, defaults={"value": str(value)})
 
 
-def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> int:
-    """Queue the notes of ``rows`` (ids in (low, high]) that changed, and mirrored ids gone from that range."""
+def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> list[int]:
+    """Queue the notes of ``rows`` (ids in (low, high]) that changed, and mirrored ids gone from that
+    range; returns their ids."""
     entries = MirrorEntry.objects.filter(legacy_note_id__gt=low)
     if high is not None:
         entries = entries.filter(legacy_note_id__lte=high)
@@ -92,7 +94,7 @@ def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> int:
     note_index_refresh([row[0] for row in unchanged], site_rows=unchanged)
     for note_id in changed:
         mirror_record(note_id=note_id)
-    return len(changed)
+    return changed
 
 
 def _chunk(after: int, size: int) -> list[SiteRow]:
@@ -104,7 +106,7 @@ def _check_chunk(after: int, size: int, progress: ReconcileProgress) -> tuple[in
     """Check one chunk after ``after``; returns (the new cursor, whether the table's end was reached)."""
     rows = _chunk(after, size)
     at_end = len(rows) < size
-    progress.queued += _queue_changed(rows, low=after, high=None if at_end else rows[-1][0])
+    progress.changed += _queue_changed(rows, low=after, high=None if at_end else rows[-1][0])
     progress.checked += len(rows)
     return (0, True) if at_end else (rows[-1][0], False)
 
@@ -125,11 +127,12 @@ def mirror_reconcile(
     progress = ReconcileProgress()
 
     tail = _mark(TAIL_MARK)
+    first_run = tail == 0
     while time.monotonic() < deadline:
         rows = _chunk(tail, chunk_rows)
         if not rows:
             break
-        progress.queued += _queue_changed(rows, low=tail, high=rows[-1][0])
+        progress.changed += _queue_changed(rows, low=tail, high=rows[-1][0])
         tail = rows[-1][0]
         captured_up_to_advance(tail)
 
@@ -143,4 +146,8 @@ def mirror_reconcile(
             break
         if not full and progress.checked - checked_before >= slice_rows:
             break
-    return progress.queued
+    # The owners' other devices hear of the site's changes; not on the first run, which is a
+    # backfill of everything already there.
+    if progress.changed and not first_run:
+        push_notes_changed_for_notes(note_ids=progress.changed)
+    return len(progress.changed)

@@ -4,8 +4,8 @@ secret in any of them.
 Every record carries the request it belongs to (`request_id`, `user_id`) through a context
 variable set by RequestLogMiddleware, which also writes the request's own line: method, route
 (the URL pattern, never the query string, which may hold search words or cursors), status and
-duration. A last filter blanks anything shaped like a token, a password field or a presigned
-signature that some library might still print.
+duration. A last filter blanks anything shaped like a token (push device tokens included), a
+password field or a presigned signature that some library might still print.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ _SECRET_PATTERNS = [
     # Passwords, keys and presigned-form fields written as key=value or "key": "value".
     re.compile(
         r"(?i)(\"?(?:password|passwd|secret|x-amz-signature|x-amz-credential|x-amz-security-token|policy|"
-        r"signature|api[-_]?key|x-api-key)\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,&}]+)"
+        r"signature|api[-_]?key|x-api-key|token)\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,&}]+)"
     ),
+    # Push device tokens without a name: APNs tokens are 64+ hex digits, FCM tokens a long
+    # base64url run with a colon (as in an SNS error message or a botocore debug line).
+    re.compile(r"\b[0-9A-Fa-f]{64,}\b|\b[A-Za-z0-9_-]{10,}:APA91[A-Za-z0-9_-]{20,}"),
 ]
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -50,7 +53,8 @@ def redact(text: str) -> str:
     """``text`` with anything shaped like a token, a password or a signature blanked."""
     text = _SECRET_PATTERNS[0].sub(REDACTED, text)
     text = _SECRET_PATTERNS[1].sub(lambda match: f"{match.group(1)} {REDACTED}", text)
-    return _SECRET_PATTERNS[2].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+    text = _SECRET_PATTERNS[2].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+    return _SECRET_PATTERNS[3].sub(REDACTED, text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "uploads",
+    "push",
 ]
 # Apps for a developer's or operator's machine, never a Lambda stage: the local stack's commands
 # (`devstack`) and the CloudFormation template with `infra_apply` (`infra`). `make run`, the tests
@@ -297,6 +298,14 @@ CDC_MAX_SECONDS = env.float("CDC_MAX_SECONDS", default=20.0)
 # How long a write waits for another write to the same note (its MySQL named lock) before the API
 # answers 503 with Retry-After: writes hold it only for their database work, never for AWS calls.
 NOTE_LOCK_TIMEOUT_SECONDS = env.int("NOTE_LOCK_TIMEOUT_SECONDS", default=10)
+
+# --- Push (SNS mobile push, push/) -----------------------------------------------------------
+# The SNS platform applications devices register in (empty: that platform is not offered), and
+# the topic every endpoint is subscribed to for staff broadcasts to all devices.
+SNS_APNS_APPLICATION_ARN = env.str("SNS_APNS_APPLICATION_ARN", default="")
+SNS_APNS_SANDBOX_APPLICATION_ARN = env.str("SNS_APNS_SANDBOX_APPLICATION_ARN", default="")
+SNS_FCM_APPLICATION_ARN = env.str("SNS_FCM_APPLICATION_ARN", default="")
+SNS_BROADCAST_TOPIC_ARN = env.str("SNS_BROADCAST_TOPIC_ARN", default="")
 
 # --- Media ---------------------------------------------------------------------------------
 

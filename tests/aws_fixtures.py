@@ -39,6 +39,9 @@ def aws_stack(moto_server: MotoServer, settings: SettingsWrapper) -> Iterator[De
     settings.COGNITO_USER_POOL_ID = resources.user_pool_id
     settings.COGNITO_APP_CLIENT_IDS = [resources.app_client_id]
     settings.COGNITO_JWKS_URL = resources.jwks_url
+    for setting, arn in resources.push_application_arns:
+        setattr(settings, setting, arn)
+    settings.SNS_BROADCAST_TOPIC_ARN = resources.broadcast_topic_arn
     # django-storages takes its options from STORAGES, not from the settings above.
     settings.STORAGES = s3_storages(
         bucket=resources.bucket,

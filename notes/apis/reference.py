@@ -16,6 +16,7 @@ from api.openapi import error_responses
 from legacy.validators import validate_latin1
 from notes.apis.shared import HEADLINE_MAX_LENGTH, TEXT_MAX_LENGTH, note_id_conflict
 from notes.services import NoteIdTaken, note_create
+from push.apis import DEVICE_ID_HEADER, DEVICE_ID_PARAMETER
 
 
 class CreateNoteRequestSerializer(serializers.Serializer[Any]):
@@ -42,6 +43,7 @@ class ReferenceCreateNoteApi(APIView):
 
     @extend_schema(
         operation_id="reference_note_create",
+        parameters=[DEVICE_ID_PARAMETER],
         summary="Create a note (reference architecture)",
         request=CreateNoteRequestSerializer,
         responses={200: CreateNoteResponseSerializer, **error_responses(409)},
@@ -52,7 +54,11 @@ class ReferenceCreateNoteApi(APIView):
         data = serializer.validated_data
         try:
             note_create(
-                owner=caller_site_user(request), note_uuid=data["noteId"], headline=data["headline"], text=data["text"]
+                owner=caller_site_user(request),
+                note_uuid=data["noteId"],
+                headline=data["headline"],
+                text=data["text"],
+                device_id=request.headers.get(DEVICE_ID_HEADER),
             )
         except NoteIdTaken as exc:
             return note_id_conflict(exc)

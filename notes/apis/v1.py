@@ -44,6 +44,7 @@ from notes.services import (
     note_soft_delete,
     note_update,
 )
+from push.apis import DEVICE_ID_HEADER, DEVICE_ID_PARAMETER
 from uploads.services import UploadNotAttachable
 
 # PUT's optional fields: their defaults are the service's (note_replace).
@@ -101,6 +102,7 @@ class NoteListCreateApi(APIView):
 
     @extend_schema(
         operation_id="note_create",
+        parameters=[DEVICE_ID_PARAMETER],
         summary="Create a note",
         description="Idempotent on `noteId`: repeating a create answers 200 with the note as it is; 201 "
         "when it is new. The answer carries `ETag` (the version) and `Location`.",
@@ -124,6 +126,7 @@ class NoteListCreateApi(APIView):
                 visibility=data.get("visibility", LegacyNote.Visibility.PRIVATE),
                 tags=data.get("tags", []),
                 photo_key=data.get("photoKey") or "",
+                device_id=request.headers.get(DEVICE_ID_HEADER),
             )
         except NoteIdTaken as exc:
             return note_id_conflict(exc)
@@ -171,7 +174,7 @@ class NoteDetailApi(APIView):
         operation_id="note_update",
         summary="Change parts of a note",
         request=NotePatchInputSerializer,
-        parameters=[IF_MATCH_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER, DEVICE_ID_PARAMETER],
         responses={200: NoteOutputSerializer, **error_responses(404, 412)},
     )
     def patch(self, request: Request, noteId: uuid.UUID) -> Response:
@@ -182,7 +185,7 @@ class NoteDetailApi(APIView):
         summary="Replace a note",
         description="Fields left out go back to their defaults (private, no tags, no photo).",
         request=NoteFieldsInputSerializer,
-        parameters=[IF_MATCH_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER, DEVICE_ID_PARAMETER],
         responses={200: NoteOutputSerializer, **error_responses(404, 412)},
     )
     def put(self, request: Request, noteId: uuid.UUID) -> Response:
@@ -195,6 +198,7 @@ class NoteDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
+            device_id = request.headers.get(DEVICE_ID_HEADER)
             if partial:
                 updated = note_update(
                     view=view,
@@ -204,6 +208,7 @@ class NoteDetailApi(APIView):
                     visibility=data.get("visibility", UNSET),
                     tags=data.get("tags", UNSET),
                     photo_key=data.get("photoKey", UNSET),
+                    device_id=device_id,
                 )
             else:
                 # PUT: the service puts back the defaults of what is left out.
@@ -212,6 +217,7 @@ class NoteDetailApi(APIView):
                     expected_version=expected_version,
                     headline=data["headline"],
                     text=data["text"],
+                    device_id=device_id,
                     **{name: data[field] for field, name in _PUT_OPTIONAL.items() if field in data},
                 )
         except NoteVersionMismatch as exc:
@@ -224,13 +230,17 @@ class NoteDetailApi(APIView):
         operation_id="note_delete",
         summary="Delete a note",
         description="Soft delete, as the site does: the note disappears from the site and the apps.",
-        parameters=[IF_MATCH_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER, DEVICE_ID_PARAMETER],
         responses={204: None, **error_responses(404, 412)},
     )
     def delete(self, request: Request, noteId: uuid.UUID) -> Response:
         view = self._owned(request, noteId)
         try:
-            note_soft_delete(view=view, expected_version=if_match_version(request))
+            note_soft_delete(
+                view=view,
+                expected_version=if_match_version(request),
+                device_id=request.headers.get(DEVICE_ID_HEADER),
+            )
         except NoteVersionMismatch as exc:
             return version_mismatch(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -34,6 +35,7 @@ from devstack.demo_data import DEMO_SITE_ADMIN, load_demo_data
 from legacy.models import LegacyNote
 from notes.mobile import mobile_notes_derive
 from notes.models import MobileNote
+from push.services import broadcast_create, device_register
 from tests.factories import legacy_connection
 from tests.uploads.helpers import PNG_BYTES  # a 1x1 PNG: the app photo of one note
 from uploads.models import LegacyMediaFile, Upload
@@ -140,6 +142,10 @@ def _one_row_in_every_list(note: LegacyNote) -> None:
         photo_path=note.photo_path, key=f"legacy/{note.photo_path}", size=1234, sha256="0" * 64, imported_at=now
     )
     Group.objects.get_or_create(name="editors")
+    device_register(site_user_id=note.user_id, platform="ios", token=secrets.token_hex(32), app_version="3.2")
+    broadcast_create(
+        title="Photos in notes", body="Add a photo to any note.", audience="users", site_user_ids=[note.user_id]
+    )
 
 
 def _sign_in(browser: Any, base: str, username: str, password: str) -> None:

@@ -81,6 +81,7 @@ def test_one_api_write_is_one_send(aws_stack: DevstackResources, alice: Member, 
     with committed() as callbacks:
         alice.create(tags=["a", "b", "c"])
 
+    # One publish of the change after the commit: the mirror's send and the owner's silent pushes.
     assert len(callbacks) == 1
 
 

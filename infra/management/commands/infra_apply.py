@@ -9,6 +9,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from infra.push_applications import (
+    APNS_CREDENTIAL_VARIABLES,
+    FCM_CREDENTIAL_VARIABLE,
+    PUSH_APPLICATIONS,
+    application_name,
+    credentials_from_environment,
+    push_application_apply,
+)
 from infra.services import (
     InfraError,
     SearchDomainResult,
@@ -83,6 +91,7 @@ class Command(BaseCommand):
                 if options["skip_search"]
                 else search_domain_apply(domain_name=search_domain, endpoint_url=options["cloudsearch_endpoint"])
             )
+            push_exports = self._apply_push_applications(stage)
         except InfraError as exc:
             raise CommandError(str(exc)) from exc
         except (ClientError, BotoCoreError) as exc:
@@ -95,7 +104,7 @@ class Command(BaseCommand):
             self._report_search(search)
         self.stdout.write("")
         self.stdout.write("For `make package` and the stage's environment:")
-        for line in export_lines(outputs=stack.outputs, search=search):
+        for line in [*export_lines(outputs=stack.outputs, search=search), *push_exports]:
             self.stdout.write(line)
         if not options["lambda_arn"]:
             self.stdout.write("")
@@ -103,6 +112,29 @@ class Command(BaseCommand):
                 "Next: `zappa deploy` (or `zappa update`), then run this again with --lambda-arn <the function's ARN> "
                 "to connect the Notes stream and the Cognito user-migration trigger."
             )
+
+    def _apply_push_applications(self, stage: str) -> list[str]:
+        """The SNS platform applications whose credentials are in the environment (CloudFormation has
+        no resource for them); their `export` lines."""
+        exports = []
+        for application in PUSH_APPLICATIONS:
+            name = application_name(stage=stage, application=application)
+            try:
+                attributes = credentials_from_environment(application)
+            except OSError as exc:
+                raise CommandError(f"Cannot read the credentials of {name}: {exc}") from exc
+            if attributes is None:
+                needed = (
+                    ", ".join(APNS_CREDENTIAL_VARIABLES)
+                    if application.platform.startswith("APNS")
+                    else FCM_CREDENTIAL_VARIABLE
+                )
+                self.stdout.write(f"SNS platform application {name}: skipped (set {needed} to create it).")
+                continue
+            arn = push_application_apply(name=name, platform=application.platform, attributes=attributes)
+            self.stdout.write(self.style.SUCCESS(f"SNS platform application {name}: {arn}"))
+            exports.append(f"export {application.setting}={arn}")
+        return exports
 
     def _report_search(self, search: SearchDomainResult) -> None:
         state = "created" if search.created else "found"

@@ -1,0 +1,1 @@
+"""Push notifications through Amazon SNS: devices, silent sync pushes, staff broadcasts (SPEC §10)."""
