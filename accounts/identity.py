@@ -12,6 +12,8 @@ from accounts.tokens import CognitoClaims
 from legacy.models import LegacyUser
 
 ACCOUNT_UNAVAILABLE = "account_unavailable"
+# The account was deleted (SPEC §12): its tokens are refused like any other bad token.
+ACCOUNT_DELETED = "account_deleted"
 
 
 class SiteCaller:
@@ -37,7 +39,7 @@ class SiteCaller:
 class SiteUserAuthentication(CognitoAuthentication):
     """Cognito token verification, then the site user it belongs to (linked on first sight).
 
-    Suspended or deleted site accounts are refused with 403.
+    Suspended site accounts are refused with 403; deleted ones with 401 (their tokens are dead).
     """
 
     def user_for_claims(self, claims: CognitoClaims) -> Any:
@@ -50,6 +52,10 @@ class SiteUserAuthentication(CognitoAuthentication):
         try:
             site_user = site_user_for_cognito(person=person)
         except SiteAccountUnavailable as exc:
+            if exc.status == LegacyUser.Status.DELETED:
+                raise exceptions.AuthenticationFailed(
+                    detail="This account has been deleted.", code=ACCOUNT_DELETED
+                ) from None
             raise exceptions.PermissionDenied(detail=str(exc), code=ACCOUNT_UNAVAILABLE) from None
         return SiteCaller(site_user, claims)
 

@@ -10,4 +10,22 @@ class NotesConfig(AppConfig):
     verbose_name = "Notes"
 
     def ready(self) -> None:
-        from notes import signals  # noqa: F401 - connects the mirror's receivers
+        from accounts.lifecycle import register_user_data
+        from notes import (
+            lifecycle,
+            signals,  # noqa: F401 - connects the mirror's receivers
+        )
+        from uploads.services import uploads_delete_for_user
+
+        # Notes first (the mirror drops them from DynamoDB and search), then their photos, then
+        # whatever else the apps uploaded (uploads may not import accounts: registered here).
+        register_user_data(
+            section="notes",
+            order=lifecycle.NOTES_ERASE_ORDER,
+            erase=lifecycle.notes_soft_delete_all_for_owner_step,
+            export=lifecycle.notes_export_for_owner,
+        )
+        register_user_data(
+            section="note_photos", order=lifecycle.NOTE_PHOTOS_ERASE_ORDER, erase=lifecycle.note_photos_delete_step
+        )
+        register_user_data(section="uploads", order=lifecycle.UPLOADS_ERASE_ORDER, erase=uploads_delete_for_user)

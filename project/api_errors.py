@@ -29,6 +29,11 @@ THROTTLED = "throttled"
 SERVICE_UNAVAILABLE = "service_unavailable"
 NOTE_ID_CONFLICT = "note_id_conflict"
 PRECONDITION_FAILED = "precondition_failed"
+# Datasets (SPEC §11): a record changed since the client's syncCount, and the limits.
+DATASET_CONFLICT = "dataset_conflict"
+TOO_MANY_DATASETS = "too_many_datasets"
+DATASET_TOO_LARGE = "dataset_too_large"
+TOO_MANY_RECORDS = "too_many_records"
 # Answered by Django itself, outside DRF (project/error_pages.py).
 BAD_REQUEST = "bad_request"
 REQUEST_TOO_LARGE = "request_too_large"
@@ -48,6 +53,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     NOT_FOUND: (404, "No such URL or object, or one the caller may not see."),
     METHOD_NOT_ALLOWED: (405, "The endpoint does not accept this HTTP method."),
     NOT_ACCEPTABLE: (406, "The API answers only `application/json`."),
+    TOO_MANY_DATASETS: (400, "A user has at most 20 datasets: delete one before creating another."),
+    DATASET_TOO_LARGE: (400, "A dataset holds at most 1 MB (1,048,576 bytes of UTF-8 keys and values)."),
+    TOO_MANY_RECORDS: (400, "A dataset holds at most 1,024 records (deleted ones do not count)."),
+    DATASET_CONFLICT: (
+        409,
+        "Records changed since your syncCount: merge the server's `records` sent along, then retry.",
+    ),
     NOTE_ID_CONFLICT: (409, "The noteId is another user's note or a deleted note's: create with a new noteId."),
     PRECONDITION_FAILED: (412, "`If-Match` names an old version: fetch the object again (see `ETag`), then retry."),
     UPLOAD_TOO_LARGE: (413, "The photo is larger than the upload limit (`UPLOAD_MAX_BYTES`, 10 MB by default)."),

@@ -45,7 +45,7 @@ from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import serializers
 
 from accounts.errors import AUTH_UNAVAILABLE, TOKEN_ERROR_CODES, TOKEN_EXPIRED
-from accounts.identity import ACCOUNT_UNAVAILABLE
+from accounts.identity import ACCOUNT_DELETED, ACCOUNT_UNAVAILABLE
 from accounts.permissions import API_KEY_HEADER, API_KEY_INVALID, HasValidApiKey
 from project.api_errors import ERROR_CODES
 
@@ -60,7 +60,8 @@ _ACCOUNTS_ERROR_CODES: dict[str, tuple[int, str]] = {
         sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED}),
         (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again."),
     ),
-    ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended or deleted."),
+    ACCOUNT_DELETED: (401, "The account was deleted (DELETE /api/v1/me or by staff): sign out for good."),
+    ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended."),
     API_KEY_INVALID: (403, "The `x-api-key` header is missing, unknown or revoked."),
     AUTH_UNAVAILABLE: (503, "Tokens cannot be checked right now: retry after `Retry-After` seconds."),
 }
@@ -116,8 +117,8 @@ class ErrorSerializer(serializers.Serializer[Any]):
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Invalid request: `validation_error` (see `fields`) or `parse_error` (the body is not JSON).",
     401: "No bearer token (`not_authenticated`) or a refused one (`token_expired`: refresh and retry; "
-    "other token codes: sign in again).",
-    403: "Not allowed: `permission_denied`, `account_unavailable` (site account suspended or deleted), "
+    "`account_deleted`: the account is gone; other token codes: sign in again).",
+    403: "Not allowed: `permission_denied`, `account_unavailable` (site account suspended), "
     "`api_key_invalid` (when API keys are required).",
     404: "`not_found`: no such object, or one the caller may not see.",
     409: "The request conflicts with the object's current state.",

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "uploads",
+    "datasets",
     "devstack",
     # The CloudFormation template and `infra_apply` (what Zappa does not create).
     "infra",
