@@ -43,6 +43,17 @@ def _utf8_encodable(value: str | None) -> None:
             raise serializers.ValidationError("Must be valid Unicode text (no lone surrogates).") from None
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer and nothing else: DRF's IntegerField would take "1" or true."""
+
+    default_error_messages = {"not_an_integer": "Must be a JSON integer."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_an_integer")
+        return int(super().to_internal_value(data))
+
+
 # --- Output ---------------------------------------------------------------------------------
 
 
@@ -88,7 +99,7 @@ def _records_body(name: str, sync_count: int, records: list[DatasetRecord]) -> d
 class DatasetRecordInputSerializer(serializers.Serializer[Any]):
     key = StrictCharField(max_length=KEY_MAX_LENGTH, allow_blank=False, trim_whitespace=False)
     value = StrictCharField(allow_null=True, allow_blank=True, trim_whitespace=False)
-    syncCount = serializers.IntegerField(
+    syncCount = StrictIntegerField(
         min_value=0,
         required=False,
         help_text="The record's syncCount the device last saw (0 for a new key); defaults to the push's syncCount.",
@@ -104,7 +115,7 @@ class DatasetRecordInputSerializer(serializers.Serializer[Any]):
 
 
 class DatasetPatchInputSerializer(serializers.Serializer[Any]):
-    syncCount = serializers.IntegerField(min_value=0, help_text="The dataset's syncCount the device last pulled.")
+    syncCount = StrictIntegerField(min_value=0, help_text="The dataset's syncCount the device last pulled.")
     records = DatasetRecordInputSerializer(many=True, max_length=MAX_RECORDS_PER_DATASET)  # type: ignore[call-arg]
 
     def validate_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
