@@ -43,7 +43,7 @@ class Person:
         return {"HTTP_AUTHORIZATION": f"Bearer {token or self.tokens.id_token}"}
 
 
-def _uploaded_key(client: APIClient) -> str:
+def uploaded_key(client: APIClient) -> str:
     presigned = client.post(
         "/api/v1/uploads",
         {"contentType": "image/png", "contentLength": len(PNG_BYTES), "filename": "beach.png"},
@@ -63,8 +63,8 @@ def make_person(resources: DevstackResources, site_root: Path, name: str) -> Per
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.id_token}")
 
-    attached = _uploaded_key(client)
-    unattached = _uploaded_key(client)  # uploaded, never put on a note
+    attached = uploaded_key(client)
+    unattached = uploaded_key(client)  # uploaded, never put on a note
     first = client.post(
         "/api/v1/notes/",
         {"headline": "With a photo", "text": "x", "photoKey": attached, "tags": ["trip"]},
