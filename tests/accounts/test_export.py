@@ -116,7 +116,8 @@ def insert_site_notes(user_id: int, count: int) -> None:
         # The apps have seen them all (the usual state): each has its noteId and version already.
         cursor.execute(
             "INSERT INTO notes_mobilenote (uuid, legacy_note_id, version, legacy_updated_at, photo_key, created_at)"
-            " SELECT REPLACE(UUID(), '-', ''), note_id, 1, updated_at, '', UTC_TIMESTAMP() FROM notes WHERE user_id = %s",
+            " SELECT REPLACE(UUID(), '-', ''), note_id, 1, updated_at, '', UTC_TIMESTAMP()"
+            " FROM notes WHERE user_id = %s",
             [user_id],
         )
 
@@ -136,7 +137,7 @@ def test_a_user_with_100k_notes_exports_within_a_small_memory_bound(
     finally:
         tracemalloc.stop()
 
-    print(f"export of {BIG_NOTE_COUNT} notes: {size / 1e6:.1f} MB streamed, peak Python memory {peak / 1e6:.1f} MB")
+    print(f"export of {BIG_NOTE_COUNT} notes: {size / 1e6:.1f} MB streamed, peak Python memory {peak / 1e6:.1f} MB")  # noqa: T201 - the measurement, shown with -s
     assert peak < PEAK_MEMORY_BOUND_BYTES
     assert peak < size / 3  # not the document, nor its rows, held whole
     document = json.loads((tmp_path / "export.json").read_text())
