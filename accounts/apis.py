@@ -13,13 +13,13 @@ from rest_framework.views import APIView
 
 from accounts.deletion import AccountDeletionBusy, AccountDeletionIncomplete, account_delete, account_is_closed
 from accounts.export import account_export_chunks
-from accounts.identity import SiteCaller
+from accounts.identity import SiteCaller, caller_site_user
 from accounts.services import site_user_update_display_name
+from api.errors import SERVICE_UNAVAILABLE, error_body
+from api.fields import StrictCharField
+from api.openapi import error_responses
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
-from project.api_errors import SERVICE_UNAVAILABLE, error_body
-from project.api_fields import StrictCharField
-from project.openapi import error_responses
 
 # Seconds an app waits before repeating a deletion that could not reach Cognito.
 DELETION_RETRY_AFTER_SECONDS = 30
@@ -42,12 +42,6 @@ class MeUpdateInputSerializer(serializers.Serializer[Any]):
     displayName = StrictCharField(
         max_length=DISPLAY_NAME_MAX_LENGTH, allow_null=True, allow_blank=False, validators=[validate_utf8mb3]
     )
-
-
-def caller_site_user(request: Request) -> LegacyUser:
-    """The site user of an authenticated API request (see accounts.identity.SiteCaller)."""
-    caller = cast(SiteCaller, request.user)
-    return caller.site_user
 
 
 class MeApi(APIView):

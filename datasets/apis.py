@@ -15,7 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import caller_site_user
+from accounts.identity import caller_site_user
+from api.errors import error_body
+from api.fields import StrictCharField, query_data
+from api.openapi import error_responses
+from datasets.errors import DATASET_CONFLICT
 from datasets.models import KEY_MAX_LENGTH, Dataset, DatasetRecord
 from datasets.selectors import dataset_get, dataset_records_since, datasets_for_user
 from datasets.services import (
@@ -27,9 +31,6 @@ from datasets.services import (
     dataset_name_is_valid,
     dataset_records_push,
 )
-from project.api_errors import DATASET_CONFLICT, error_body
-from project.api_fields import StrictCharField, query_data
-from project.openapi import error_responses
 
 NAME_RULE = "Dataset names are 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':' and '-'."
 

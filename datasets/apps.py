@@ -14,6 +14,7 @@ class DatasetsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.lifecycle import register_user_data
+        from datasets import errors  # noqa: F401 - registers the API's error codes
         from datasets.selectors import datasets_export_for_user
         from datasets.services import datasets_delete_for_user
 

@@ -15,8 +15,8 @@ from typing import Final
 
 from django.db import IntegrityError, transaction
 
+from datasets.errors import DATASET_TOO_LARGE, TOO_MANY_DATASETS, TOO_MANY_RECORDS
 from datasets.models import NAME_MAX_LENGTH, Dataset, DatasetRecord
-from project.api_errors import DATASET_TOO_LARGE, TOO_MANY_DATASETS, TOO_MANY_RECORDS
 
 MAX_DATASETS_PER_USER: Final = 20
 MAX_DATASET_BYTES: Final = 1024 * 1024

@@ -11,10 +11,7 @@ class NotesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.lifecycle import register_user_data
-        from notes import (
-            lifecycle,
-            signals,  # noqa: F401 - connects the mirror's receivers
-        )
+        from notes import errors, lifecycle, signals  # noqa: F401 - the API's error codes; the mirror's receivers
         from uploads.services import uploads_delete_for_user
 
         # Notes first (the mirror drops them from DynamoDB and search), then their photos, then

@@ -23,11 +23,11 @@ from accounts.deletion import (
     account_deletions_resume,
 )
 from accounts.models import AccountDeletion
+from api.errors import SERVICE_UNAVAILABLE
 from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.stream_poller import StreamPoller
 from notes.mirror import mirror_reconcile, mirror_send
-from project.api_errors import SERVICE_UNAVAILABLE
 from tests.accounts.deletion_world import (
     Person,
     assert_fully_deleted,

@@ -15,7 +15,7 @@ import requests
 from django.http import StreamingHttpResponse
 
 from accounts.lifecycle import user_data_sections
-from project.api_errors import NOT_AUTHENTICATED
+from api.errors import NOT_AUTHENTICATED
 from tests.accounts.deletion_world import uploaded_key
 from tests.factories import legacy_connection, site_note
 from tests.notes.conftest import Member, alice, bob, make_member

@@ -10,8 +10,8 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
+from datasets.errors import DATASET_CONFLICT
 from devstack.aws_resources import DevstackResources
-from project.api_errors import DATASET_CONFLICT
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_user
 

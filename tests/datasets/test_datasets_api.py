@@ -7,16 +7,10 @@ from typing import Any
 
 import pytest
 
+from api.errors import NOT_FOUND, VALIDATION_ERROR
+from datasets.errors import DATASET_CONFLICT, DATASET_TOO_LARGE, TOO_MANY_DATASETS, TOO_MANY_RECORDS
 from datasets.models import Dataset
 from datasets.services import MAX_DATASETS_PER_USER
-from project.api_errors import (
-    DATASET_CONFLICT,
-    DATASET_TOO_LARGE,
-    NOT_FOUND,
-    TOO_MANY_DATASETS,
-    TOO_MANY_RECORDS,
-    VALIDATION_ERROR,
-)
 from tests.datasets.conftest import Member
 
 pytestmark = pytest.mark.django_db
