@@ -20,7 +20,7 @@ from typing import Final
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.lifecycle import user_data_sections
@@ -109,7 +109,7 @@ def account_deletion_run(*, deletion: AccountDeletion, max_steps: int | None = N
     now = timezone.now()
     claimed = AccountDeletion.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=deletion.pk, finished_at__isnull=True
-    ).update(lease_until=now + timedelta(seconds=LEASE_SECONDS), attempts=deletion.attempts + 1)
+    ).update(lease_until=now + timedelta(seconds=LEASE_SECONDS), attempts=F("attempts") + 1)
     deletion.refresh_from_db()
     if not claimed:
         if deletion.finished_at is not None:

@@ -96,7 +96,10 @@ def _locked_dataset(*, user_id: int, name: str, create: bool) -> Dataset | None:
     if dataset is not None or not create:
         return dataset
     # Lock the user's existing datasets while counting them, so two new ones cannot both be the 20th.
-    existing = list(Dataset.objects.select_for_update().filter(user_id=user_id).values_list("pk", flat=True))
+    # In key order, so two such pushes take the locks in the same order (no deadlock).
+    existing = list(
+        Dataset.objects.select_for_update().filter(user_id=user_id).order_by("pk").values_list("pk", flat=True)
+    )
     if len(existing) >= MAX_DATASETS_PER_USER:
         raise DatasetLimitExceeded(
             TOO_MANY_DATASETS,

@@ -31,14 +31,17 @@ def notes_soft_delete_all_for_owner(*, owner_user_id: int) -> int:
     Interim: one service call per note, until the write path's batched version replaces it.
     """
     deleted = 0
+    last_id = 0
     while True:
+        # By note id, so every pass moves on even if a note were left as it was.
         batch = list(
-            notes_with_owner_and_tags(LegacyNote.objects.filter(user_id=owner_user_id, deleted=False)).order_by(
-                "note_id"
-            )[:BATCH_SIZE]
+            notes_with_owner_and_tags(
+                LegacyNote.objects.filter(user_id=owner_user_id, deleted=False, note_id__gt=last_id)
+            ).order_by("note_id")[:BATCH_SIZE]
         )
         if not batch:
             return deleted
+        last_id = batch[-1].note_id
         for view in note_views(batch):
             note_soft_delete(view=view)
             deleted += 1
@@ -68,12 +71,18 @@ def note_photos_delete_for_owner(*, owner_user_id: int) -> int:
             .values_list("photo_key", flat=True)
         )
         keys.update(legacy_media_keys(photo_paths=[path for _, path in rows if path]).values())
-    shared = set(
-        MobileNote.objects.filter(photo_key__in=keys)
-        .exclude(legacy_note__user_id=owner_user_id)
-        .values_list("photo_key", flat=True)
-    )
-    return media_objects_delete(keys=sorted(keys - shared))
+    ordered = sorted(keys)
+    shared: set[str] = set()
+    for start in range(0, len(ordered), BATCH_SIZE):
+        # Two queries, not a JOIN: the site's tables may live in another database.
+        users_of = dict(
+            MobileNote.objects.filter(photo_key__in=ordered[start : start + BATCH_SIZE]).values_list(
+                "legacy_note_id", "photo_key"
+            )
+        )
+        others = LegacyNote.objects.filter(pk__in=list(users_of)).exclude(user_id=owner_user_id)
+        shared.update(users_of[note_id] for note_id in others.values_list("note_id", flat=True))
+    return media_objects_delete(keys=[key for key in ordered if key not in shared])
 
 
 def notes_export_for_owner(*, site_user_id: int) -> Iterator[dict[str, Any]]:

@@ -37,6 +37,7 @@ from tests.accounts.deletion_world import (
     object_exists,
     site_row,
 )
+from tests.factories import site_note
 from tests.fault_proxy import FaultProxy
 from tests.notes.search_helpers import indexed_documents
 
@@ -198,3 +199,18 @@ def test_s3_unreachable_after_the_account_is_closed_is_finished_by_the_scheduled
     assert account_deletions_resume().finished == 1
     assert_fully_deleted(aws_stack, doomed)
     assert AccountDeletion.objects.get(pk=deletion.pk).last_error == ""
+
+
+def test_a_site_photo_another_users_note_shows_too_is_kept(
+    aws_stack: DevstackResources, doomed: Person, bystander: Person
+) -> None:
+    [legacy_key] = [key for key in doomed.photo_keys if key.startswith("legacy/")]
+    # The site once gave the bystander a note with the same file.
+    site_note(bystander.user_id, headline="Same picture", photo_path=legacy_key.removeprefix("legacy/"))
+    shown = bystander.client.get("/api/v1/notes/?pageSize=100").json()["results"]
+    assert legacy_key in {note["photoKey"] for note in shown}
+
+    assert APIClient().delete("/api/v1/me", **doomed.bearer()).status_code == 204
+
+    assert object_exists(legacy_key)
+    assert [key for key in doomed.photo_keys if key != legacy_key and object_exists(key)] == []
