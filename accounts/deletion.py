@@ -224,6 +224,10 @@ def _cognito_sign_out(deletion: AccountDeletion) -> None:
 
 def _cognito_delete(deletion: AccountDeletion) -> None:
     _cognito_call("admin_delete_user", deletion)
+    # The username may be the person's email: not kept once the user is gone (a repeat of this
+    # step then looks the user up by `sub` and finds none).
+    AccountDeletion.objects.filter(pk=deletion.pk).update(cognito_username="")
+    deletion.cognito_username = ""
 
 
 def _site_user_close(deletion: AccountDeletion) -> None:

@@ -68,13 +68,15 @@ class AccountDeletion(models.Model):
 
     The record outlives the account: it makes the deletion resumable (a crash after any step and
     a retry finish the job), refuses the deleted Cognito user's tokens (401) once the link is
-    gone, and tells staff when and by whom an account was deleted. It holds no personal data.
+    gone, and tells staff when and by whom an account was deleted. Once the Cognito user is
+    deleted it holds no personal data (ids only).
     """
 
     # The site's `users.user_id`; one deletion per account, so a repeat finds the same record.
     site_user_id = models.PositiveIntegerField(unique=True)
     # The Cognito user linked to it, when there was one (taken from the link at the start).
     cognito_sub = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # From the caller's token, until the Cognito user is deleted (it may be their email).
     cognito_username = models.CharField(max_length=128, blank=True, default="")
     # "self" (DELETE /api/v1/me) or "staff:<username>" (the admin action).
     requested_by = models.CharField(max_length=160)

@@ -214,3 +214,12 @@ def test_a_site_photo_another_users_note_shows_too_is_kept(
 
     assert object_exists(legacy_key)
     assert [key for key in doomed.photo_keys if key != legacy_key and object_exists(key)] == []
+
+
+def test_the_deletion_record_keeps_ids_only(doomed: Person) -> None:
+    assert APIClient().delete("/api/v1/me", **doomed.bearer()).status_code == 204
+
+    deletion = AccountDeletion.objects.get(site_user_id=doomed.user_id)
+    assert deletion.cognito_username == ""
+    assert deletion.cognito_sub == doomed.tokens.user.sub
+    assert doomed.email not in str(AccountDeletion.objects.filter(pk=deletion.pk).values().get())
