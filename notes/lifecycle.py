@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from legacy.models import LegacyNote
-from notes.mobile import mobile_notes_ensure
 from notes.models import MobileNote
 from notes.selectors import note_views, notes_with_owner_and_tags
 from notes.services import note_soft_delete
@@ -90,8 +89,8 @@ def notes_export_for_owner(*, site_user_id: int) -> Iterator[dict[str, Any]]:
     BATCH_SIZE at a time in note order so only one batch is in memory.
 
     Rows are read as tuples, not models (100k notes: building models would be most of the cost);
-    only notes without an up-to-date MobileNote (first seen, or changed by the site) are loaded
-    as models, to be given their noteId and version the way every read does.
+    only notes without an up-to-date MobileNote (never seen by the apps, or changed by the site)
+    are loaded as models, to get their noteId and version the way every read does.
     """
     last_id = 0
     while True:
@@ -150,8 +149,11 @@ def _export_mobiles(rows: list[tuple[Any, ...]]) -> dict[int, tuple[Any, int, st
     stale = [note_id for note_id in updated if note_id not in known or known[note_id][3] != updated[note_id]]
     mobiles = {note_id: values[:3] for note_id, values in known.items()}
     if stale:
-        ensured = mobile_notes_ensure(list(LegacyNote.objects.filter(pk__in=stale)))
-        mobiles.update({note_id: (m.uuid, m.version, m.photo_key) for note_id, m in ensured.items()})
+        # Through the one reader every API read uses, so noteIds and versions match the apps'.
+        views = note_views(list(LegacyNote.objects.filter(pk__in=stale)))
+        mobiles.update(
+            {view.note.note_id: (view.mobile.uuid, view.mobile.version, view.mobile.photo_key) for view in views}
+        )
     return mobiles
 
 
