@@ -5,11 +5,13 @@ staff photo, a copied site photo, a dataset; and a bystander whose data must sur
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,7 +25,7 @@ from legacy.models import LegacyNote
 from notes.services import note_staff_save
 from tests.accounts.cognito_helpers import CognitoTokens, cognito_tokens, unique_email
 from tests.accounts.php import php_password_hash, php_password_verify
-from tests.factories import fetch_value, site_note, site_user
+from tests.factories import fetch_value, legacy_connection, site_note, site_user
 from tests.uploads.helpers import PNG_BYTES, app_upload
 
 OLD_PASSWORD = "my old site password"
@@ -127,8 +129,6 @@ def cognito_user_exists(resources: DevstackResources, username: str) -> bool:
 
 
 def site_row(user_id: int) -> dict[str, Any]:
-    from tests.factories import legacy_connection
-
     with legacy_connection().cursor() as cursor:
         cursor.execute(
             "SELECT email, username, password, display_name, status FROM users WHERE user_id = %s", [user_id]
@@ -166,3 +166,15 @@ def assert_untouched(person: Person) -> None:
     assert all(object_exists(key) for key in person.photo_keys)
     assert person.client.get("/api/v1/datasets/settings").status_code == 200
     assert php_password_verify(OLD_PASSWORD, site_row(person.user_id)["password"])
+
+
+@pytest.fixture
+def _site_users_removed_after_test(django_db_blocker: Any) -> Iterator[None]:
+    """For transactional tests: the `users` rows they committed are deleted afterwards (Django's
+    flush leaves the site's unmanaged tables alone, and other tests expect them as they were)."""
+    with django_db_blocker.unblock(), legacy_connection().cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(user_id), 0) FROM users")
+        before = int(cursor.fetchone()[0])
+    yield
+    with django_db_blocker.unblock(), legacy_connection().cursor() as cursor:
+        cursor.execute("DELETE FROM users WHERE user_id > %s", [before])

@@ -13,12 +13,20 @@ from accounts.deletion import account_deletion_run, account_deletion_start
 from accounts.models import AccountDeletion
 from artifact.runtime import scheduled_event
 from devstack.aws_resources import DevstackResources
-from tests.accounts.deletion_world import assert_fully_deleted, make_person, object_exists
+from tests.accounts.deletion_world import (
+    _site_users_removed_after_test,
+    assert_fully_deleted,
+    make_person,
+    object_exists,
+)
 from tests.project.test_static_files_on_lambda import zappa_handler
 
-__all__ = ["zappa_handler"]  # the fixture, shared with the other in-process handler tests
+__all__ = [
+    "_site_users_removed_after_test",
+    "zappa_handler",
+]  # the fixture, shared with the other in-process handler tests
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("_site_users_removed_after_test")]
 
 EVENT_FUNCTION = "accounts.events.account_deletions_resume_event"
 

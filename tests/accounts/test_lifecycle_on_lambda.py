@@ -12,13 +12,16 @@ from pytest_django.fixtures import SettingsWrapper
 from zappa.handler import LambdaHandler
 
 from devstack.aws_resources import DevstackResources
-from tests.accounts.deletion_world import assert_fully_deleted, make_person
+from tests.accounts.deletion_world import _site_users_removed_after_test, assert_fully_deleted, make_person
 from tests.project.test_static_files_on_lambda import EXECUTE_API_HOST, rest_api_event, zappa_handler
 
-__all__ = ["zappa_handler"]  # the fixture, shared with the other in-process handler tests
+__all__ = [
+    "_site_users_removed_after_test",
+    "zappa_handler",
+]  # the fixture, shared with the other in-process handler tests
 
 # Zappa's WSGI path closes connections after each request: no test transaction can stay open.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("_site_users_removed_after_test")]
 
 
 def api_event(method: str, path: str, token: str) -> dict[str, Any]:

@@ -13,9 +13,12 @@ from rest_framework.test import APIClient
 from datasets.errors import DATASET_CONFLICT
 from devstack.aws_resources import DevstackResources
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
+from tests.accounts.deletion_world import _site_users_removed_after_test
 from tests.factories import site_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["_site_users_removed_after_test"]  # the fixture
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("_site_users_removed_after_test")]
 
 ROUNDS = 6
 
