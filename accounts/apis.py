@@ -1,21 +1,28 @@
-"""`/api/v1/me`: the caller's own site profile (SPEC §2)."""
+"""`/api/v1/me`: the caller's own site profile, its deletion and its export (SPEC §2, §12)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.identity import caller_site_user
+from accounts.deletion import AccountDeletionBusy, AccountDeletionIncomplete, account_delete, account_is_closed
+from accounts.export import account_export_chunks
+from accounts.identity import SiteCaller, caller_site_user
 from accounts.services import site_user_update_display_name
+from api.errors import SERVICE_UNAVAILABLE, error_body
 from api.fields import StrictCharField
 from api.openapi import error_responses
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
+
+# Seconds an app waits before repeating a deletion that could not reach Cognito.
+DELETION_RETRY_AFTER_SECONDS = 30
 
 DISPLAY_NAME_MAX_LENGTH = 100
 
@@ -65,3 +72,112 @@ class MeApi(APIView):
             user=caller_site_user(request), display_name=serializer.validated_data["displayName"]
         )
         return Response(MeOutputSerializer(user).data)
+
+    @extend_schema(
+        operation_id="me_delete",
+        summary="Delete the caller's account",
+        description="Deletes the account for good (App Store guideline 5.1.1(v)): the Cognito user is signed "
+        "out everywhere and deleted, the site account is closed (the site refuses its login), and the "
+        "caller's notes, photos, devices and datasets are deleted. 204 once the account is closed; from "
+        "then on every token of the account gets 401 `account_deleted`. If a later part fails (e.g. S3 "
+        "briefly unreachable) the server finishes it on its own. 503 (retry) when Cognito cannot be "
+        "reached: nothing is closed yet.",
+        request=None,
+        responses={204: None},
+        tags=["me"],
+    )
+    def delete(self, request: Request) -> Response:
+        caller = cast(SiteCaller, request.user)
+        try:
+            account_delete(
+                site_user_id=caller.site_user.user_id,
+                requested_by="self",
+                cognito_username=caller.claims.username or "",
+            )
+        except (AccountDeletionIncomplete, AccountDeletionBusy) as exc:
+            if not account_is_closed(exc.deletion):
+                response = Response(
+                    error_body(
+                        SERVICE_UNAVAILABLE,
+                        "Your account could not be deleted right now; nothing was deleted yet. Try again shortly.",
+                    ),
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                )
+                response["Retry-After"] = str(DELETION_RETRY_AFTER_SECONDS)
+                return response
+            # Closed: what is left is finished by account_deletions_resume.
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportDocumentSerializer(serializers.Serializer[Any]):
+    """The export document (for the schema; the server writes it in chunks)."""
+
+    format = serializers.IntegerField(help_text="Version of this document's layout.")
+    exportedAt = serializers.DateTimeField()
+    profile = serializers.DictField(help_text="The site profile (never the password) and the Cognito link.")
+    notes = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Every note, deleted ones flagged: noteId, headline, text, visibility, tags, createdAt, "
+        "updatedAt, deleted, version, photoKey, s3Url (a fresh URL), sitePhotoPath.",
+    )
+    datasets = serializers.ListField(
+        child=serializers.DictField(), help_text="Each dataset with its records (name, syncCount, records)."
+    )
+    devices = serializers.ListField(child=serializers.DictField(), help_text="Devices registered for push.")
+
+
+EXPORT_EXAMPLE = {
+    "format": 1,
+    "exportedAt": "2026-12-01T21:00:00Z",
+    "profile": {
+        "userId": 42,
+        "email": "ellen@example.com",
+        "username": "ellen",
+        "displayName": "Ellen",
+        "status": "active",
+        "isAdmin": False,
+        "createdAt": "2015-06-01T10:00:00Z",
+        "lastLogin": None,
+        "cognito": {"sub": "8f1c0e4e-3b0a-4c57-9d7e-2b1f5c2d9a10", "linkedAt": "2026-11-30T08:00:00Z"},
+    },
+    "notes": [
+        {
+            "noteId": "3f5b9f0e-8d8a-4b7c-9a51-0c2f1e6d4b21",
+            "headline": "Beach",
+            "text": "Low tide at six.",
+            "visibility": "private",
+            "tags": ["travel"],
+            "createdAt": "2016-01-02T03:04:05Z",
+            "updatedAt": "2016-01-02T03:04:05Z",
+            "deleted": False,
+            "version": 1,
+            "photoKey": None,
+            "s3Url": None,
+            "sitePhotoPath": None,
+        }
+    ],
+    "datasets": [{"name": "settings", "syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 3}]}],
+    "devices": [],
+}
+
+
+class MeExportApi(APIView):
+    """`GET /api/v1/me/export`: the caller's data as one JSON document, streamed."""
+
+    @extend_schema(
+        operation_id="me_export",
+        summary="Export everything held about the caller",
+        description="One JSON document: profile, notes (with tags, visibility, dates and photo URLs), devices "
+        "and datasets. Written while it is read, so it may be large; save it as it arrives. Photo URLs "
+        "expire like the notes API's.",
+        responses={
+            200: OpenApiResponse(ExportDocumentSerializer, examples=[OpenApiExample("An export", value=EXPORT_EXAMPLE)])
+        },
+        tags=["me"],
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        site_user = caller_site_user(request)
+        response = StreamingHttpResponse(account_export_chunks(site_user=site_user), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="lambridge-export-{site_user.user_id}.json"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -57,9 +57,12 @@ TOKEN_ERROR_CODES: Final = frozenset(
 # The pool's JWKS could not be fetched (network, timeout, bad answer) or Cognito is not configured.
 AUTH_UNAVAILABLE: Final = "auth_unavailable"
 
+# The account was deleted (SPEC §12): its tokens are refused (401) like any other dead token.
+ACCOUNT_DELETED: Final = "account_deleted"
+
 # --- Not allowed (403) ------------------------------------------------------------------------
 
-# The caller's site account is suspended or deleted.
+# The caller's site account is suspended.
 ACCOUNT_UNAVAILABLE: Final = "account_unavailable"
 # With API_KEY_REQUIRED: the `x-api-key` header is missing, unknown or revoked.
 API_KEY_INVALID: Final = "api_key_invalid"
@@ -71,7 +74,8 @@ register_error_codes(
             sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED}),
             (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again."),
         ),
-        ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended or deleted."),
+        ACCOUNT_DELETED: (401, "The account was deleted (DELETE /api/v1/me or by staff): sign out for good."),
+        ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended."),
         API_KEY_INVALID: (403, "The `x-api-key` header is missing, unknown or revoked."),
         AUTH_UNAVAILABLE: (503, "Tokens cannot be checked right now: retry after `Retry-After` seconds."),
     }

@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from accounts.authentication import CognitoAuthentication
-from accounts.errors import ACCOUNT_UNAVAILABLE
+from accounts.errors import ACCOUNT_DELETED, ACCOUNT_UNAVAILABLE
 from accounts.services import CognitoPerson, SiteAccountUnavailable, site_user_for_cognito
 from accounts.tokens import CognitoClaims
 from legacy.models import LegacyUser
@@ -37,7 +37,7 @@ class SiteCaller:
 class SiteUserAuthentication(CognitoAuthentication):
     """Cognito token verification, then the site user it belongs to (linked on first sight).
 
-    Suspended or deleted site accounts are refused with 403.
+    Suspended site accounts are refused with 403; deleted ones with 401 (their tokens are dead).
     """
 
     def user_for_claims(self, claims: CognitoClaims) -> Any:
@@ -50,6 +50,10 @@ class SiteUserAuthentication(CognitoAuthentication):
         try:
             site_user = site_user_for_cognito(person=person)
         except SiteAccountUnavailable as exc:
+            if exc.status == LegacyUser.Status.DELETED:
+                raise exceptions.AuthenticationFailed(
+                    detail="This account has been deleted.", code=ACCOUNT_DELETED
+                ) from None
             raise exceptions.PermissionDenied(detail=str(exc), code=ACCOUNT_UNAVAILABLE) from None
         return SiteCaller(site_user, claims)
 

@@ -61,3 +61,37 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AccountDeletion(models.Model):
+    """One account being deleted (SPEC §12), and the steps already done.
+
+    The record outlives the account: it makes the deletion resumable (a crash after any step and
+    a retry finish the job), refuses the deleted Cognito user's tokens (401) once the link is
+    gone, and tells staff when and by whom an account was deleted. Once the Cognito user is
+    deleted it holds no personal data (ids only).
+    """
+
+    # The site's `users.user_id`; one deletion per account, so a repeat finds the same record.
+    site_user_id = models.PositiveIntegerField(unique=True)
+    # The Cognito user linked to it, when there was one (taken from the link at the start).
+    cognito_sub = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # From the caller's token, until the Cognito user is deleted (it may be their email).
+    cognito_username = models.CharField(max_length=128, blank=True, default="")
+    # "self" (DELETE /api/v1/me) or "staff:<username>" (the admin action).
+    requested_by = models.CharField(max_length=160)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    # Names of the steps done, in order (see accounts/deletion.py).
+    completed_steps = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # A run in progress holds the record until then, so two runs never do the same step at once.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "account deletion"
+
+    def __str__(self) -> str:
+        state = "done" if self.finished_at else f"{len(self.completed_steps)} step(s) done"
+        return f"site user {self.site_user_id}: {state}"

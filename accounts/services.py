@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import API_KEY_PREFIX_LENGTH, ApiKey, CognitoIdentity, api_key_digest
+from accounts.models import API_KEY_PREFIX_LENGTH, AccountDeletion, ApiKey, CognitoIdentity, api_key_digest
 from accounts.passwords import (
     site_password_burn_time,
     site_password_hash,
@@ -83,8 +83,11 @@ def _link_on_first_sight(person: CognitoPerson) -> LegacyUser:
     """Link ``person`` to a site account; the account and the link commit together or not at all.
 
     When two first requests of the same person race, the loser's new site row is rolled back with
-    its link (both tables are InnoDB) and it answers with the winner's account.
+    its link (both tables are InnoDB) and it answers with the winner's account. A Cognito user
+    whose account was deleted is never linked again (its tokens may live on until they expire).
     """
+    if AccountDeletion.objects.filter(cognito_sub=person.sub).exists():
+        raise SiteAccountUnavailable(LegacyUser.Status.DELETED)
     try:
         with transaction.atomic(using=settings.LEGACY_DATABASE_ALIAS), transaction.atomic():
             user, linked_by = _site_account_for(person)

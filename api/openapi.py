@@ -84,8 +84,8 @@ def error_code_table() -> str:
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Invalid request: `validation_error` (see `fields`) or `parse_error` (the body is not JSON).",
     401: "No bearer token (`not_authenticated`) or a refused one (`token_expired`: refresh and retry; "
-    "other token codes: sign in again).",
-    403: "Not allowed: `permission_denied`, `account_unavailable` (site account suspended or deleted), "
+    "`account_deleted`: the account is gone; other token codes: sign in again).",
+    403: "Not allowed: `permission_denied`, `account_unavailable` (site account suspended), "
     "`api_key_invalid` (when API keys are required).",
     404: "`not_found`: no such object, or one the caller may not see.",
     409: "The request conflicts with the object's current state.",

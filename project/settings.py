@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "notes",
     "uploads",
     "push",
+    "datasets",
 ]
 # Apps for a developer's or operator's machine, never a Lambda stage: the local stack's commands
 # (`devstack`) and the CloudFormation template with `infra_apply` (`infra`). `make run`, the tests

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("notes.urls")),
     path("api/v1/", include("uploads.urls")),
     path("api/v1/", include("push.urls")),
+    path("api/v1/", include("datasets.urls")),
     # The reference architecture's route, for apps built against it.
     path("notes", ReferenceCreateNoteApi.as_view(), name="reference-create-note"),
     path("notes/search", ReferenceSearchNotesApi.as_view(), name="reference-search-notes"),

@@ -368,3 +368,47 @@ def staff_photo_store(*, note_id: int, file: UploadedFile) -> str:
     # The storage may change the name (never overwriting a photo); what it returns is the key.
     key: str = storages["default"].save(name, file)
     return key
+
+
+# --- Deleting a user's media (account deletion) -------------------------------------------------
+
+# S3's DeleteObjects takes at most 1,000 keys per call.
+DELETE_BATCH_SIZE = 1000
+
+
+def media_objects_delete(*, keys: list[str]) -> int:
+    """Delete `keys` from the media bucket; how many were asked for. Deleting a missing key is not
+    an error in S3, so a repeat after a crash finishes the job. Network calls: never inside a
+    database transaction. Errors reaching S3 propagate (the caller retries)."""
+    unique = sorted({key for key in keys if key})
+    for start in range(0, len(unique), DELETE_BATCH_SIZE):
+        batch = unique[start : start + DELETE_BATCH_SIZE]
+        answer = s3_client().delete_objects(
+            Bucket=settings.AWS_STORAGE_BUCKET_NAME,
+            Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+        )
+        if answer.get("Errors"):
+            failed = answer["Errors"][0]
+            raise RuntimeError(f"S3 refused to delete {len(answer['Errors'])} object(s): {failed.get('Code')}")
+    return len(unique)
+
+
+def media_prefix_delete(*, prefix: str) -> int:
+    """Delete every object under `prefix` (which must end in "/"); how many there were."""
+    if not prefix.endswith("/") or prefix == "/":
+        raise ValueError(f"Refusing to delete under {prefix!r}: a prefix names one folder and ends in '/'.")
+    paginator = s3_client().get_paginator("list_objects_v2")
+    keys = [
+        item["Key"]
+        for page in paginator.paginate(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Prefix=prefix)
+        for item in page.get("Contents", [])
+    ]
+    return media_objects_delete(keys=keys)
+
+
+def uploads_delete_for_user(*, site_user_id: int) -> int:
+    """Every photo the user's apps uploaded (their whole prefix), then the records of the forms
+    they were given; how many objects there were. Idempotent."""
+    deleted = media_prefix_delete(prefix=upload_key_prefix(user_id=site_user_id))
+    Upload.objects.filter(user_id=site_user_id).delete()
+    return deleted

@@ -27,9 +27,10 @@ from django.utils import timezone
 from pytest_django.fixtures import SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
-from accounts.models import ApiKey, CognitoIdentity
+from accounts.models import AccountDeletion, ApiKey, CognitoIdentity
 from accounts.services import api_key_issue
 from aws.clients import s3_client
+from datasets.models import Dataset, DatasetRecord
 from devstack.aws_resources import DevstackResources
 from devstack.demo_data import DEMO_SITE_ADMIN, load_demo_data
 from legacy.models import LegacyNote
@@ -141,6 +142,11 @@ def _one_row_in_every_list(note: LegacyNote) -> None:
     LegacyMediaFile.objects.create(
         photo_path=note.photo_path, key=f"legacy/{note.photo_path}", size=1234, sha256="0" * 64, imported_at=now
     )
+    AccountDeletion.objects.create(
+        site_user_id=note.user_id + 1000, requested_by="staff:browser-staff", completed_steps=["cognito_sign_out"]
+    )
+    dataset = Dataset.objects.create(user_id=note.user_id, name="settings", sync_count=1, record_count=1, size_bytes=9)
+    DatasetRecord.objects.create(dataset=dataset, key="theme", value="dark", sync_count=1)
     Group.objects.get_or_create(name="editors")
     device_register(site_user_id=note.user_id, platform="ios", token=secrets.token_hex(32), app_version="3.2")
     broadcast_create(
