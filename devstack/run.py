@@ -73,6 +73,9 @@ def _environment_defaults() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_REGION", "us-east-1")
+    # The reference pipeline stays visible locally (stream → local CloudSearch); a deployment's
+    # default is `mysql` (SEARCH_BACKEND=mysql make run to try it here).
+    os.environ.setdefault("SEARCH_BACKEND", "cloudsearch")
 
 
 def ensure_mysql_database(url: str) -> str | None:
@@ -189,7 +192,11 @@ def configure_search_domain(endpoint_url: str) -> None:
 
 def search_environment(endpoint_url: str) -> dict[str, str]:
     """The settings that point the API and the stream handler at the local CloudSearch server."""
-    return {"CLOUDSEARCH_DOCUMENT_ENDPOINT": endpoint_url, "CLOUDSEARCH_SEARCH_ENDPOINT": endpoint_url}
+    return {
+        "CLOUDSEARCH_DOCUMENT_ENDPOINT": endpoint_url,
+        "CLOUDSEARCH_SEARCH_ENDPOINT": endpoint_url,
+        "SEARCH_BACKEND": os.environ.get("SEARCH_BACKEND", "cloudsearch"),
+    }
 
 
 def _stop_process(process: subprocess.Popen[bytes] | None) -> None:
@@ -301,10 +308,13 @@ def _print_banner(
     say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
     say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
     shown_data = search_data.relative_to(ROOT) if search_data.is_relative_to(ROOT) else search_data
-    say(f"  Search:     CloudSearch (local) at {os.environ['CLOUDSEARCH_SEARCH_ENDPOINT']}: domain")
-    say(
-        f"              {CLOUDSEARCH_DOMAIN_NAME}, documents in {shown_data}; the stream poller feeds it from the table"
-    )
+    if os.environ.get("SEARCH_BACKEND") == "mysql":
+        say("  Search:     mysql: a FULLTEXT table in the database above; the stream poller feeds it from the table")
+        say("              (`make run` without SEARCH_BACKEND=mysql shows the reference: local CloudSearch)")
+    else:
+        say(f"  Search:     CloudSearch (local) at {os.environ['CLOUDSEARCH_SEARCH_ENDPOINT']}: domain")
+        say(f"              {CLOUDSEARCH_DOMAIN_NAME}, documents in {shown_data}; the stream poller feeds it")
+        say("              (SEARCH_BACKEND=mysql make run: search with MySQL FULLTEXT, a new deployment's default)")
     path = env_file()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     say(f"  Shell:      set -a; . {shown}; set +a   (then manage.py commands use the stack)")

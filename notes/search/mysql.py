@@ -47,7 +47,7 @@ EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 (naive UTC, as the connection's tim
 # VALUES() is deprecated (not removed) in MySQL 8.0.20+, whose row alias MariaDB lacks.
 _NEWER = "VALUES(revision) >= revision"
 _UPSERT = (
-    f"INSERT INTO {TABLE} (note_id, user_id, visibility, headline, text, version, updated_at, revision) "
+    f"INSERT INTO {TABLE} (note_id, user_id, visibility, headline, text, version, updated_at, revision) "  # noqa: S608
     "VALUES {rows} ON DUPLICATE KEY UPDATE "
     + ", ".join(
         f"{column} = IF({_NEWER}, VALUES({column}), {column})"
@@ -58,14 +58,14 @@ _UPSERT = (
 # The filter MATCH requires every word (`+`); the ranking MATCHes read the same words without `+`,
 # so a headline holding some of them still counts.
 _SEARCH = (
-    f"SELECT note_id, COUNT(*) OVER () AS found FROM {TABLE} "
+    f"SELECT note_id, COUNT(*) OVER () AS found FROM {TABLE} "  # noqa: S608 (our table; words are parameters)
     "WHERE MATCH(headline, text) AGAINST (%s IN BOOLEAN MODE) AND (user_id = %s OR visibility = %s) "
     "ORDER BY MATCH(headline) AGAINST (%s IN BOOLEAN MODE) * %s "
     "+ MATCH(headline, text) AGAINST (%s IN BOOLEAN MODE) DESC, updated_at DESC, note_id "
     "LIMIT %s OFFSET %s"
 )
 _COUNT = (
-    f"SELECT COUNT(*) FROM {TABLE} "
+    f"SELECT COUNT(*) FROM {TABLE} "  # noqa: S608 (our table; words are parameters)
     "WHERE MATCH(headline, text) AGAINST (%s IN BOOLEAN MODE) AND (user_id = %s OR visibility = %s)"
 )
 PUBLIC = "public"

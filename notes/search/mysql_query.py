@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 # InnoDB's default FULLTEXT stopword list: the same 36 words on MariaDB 10.x/11.x and MySQL 8.x
 # (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD, which needs PROCESS to read, hence a copy).
-INNODB_DEFAULT_STOPWORDS = frozenset(
+_STOPWORDS_AS_PRINTED = (
     "a about an are as at be by com de en for from how i in is it la of on or that the this to "
-    "und was what when where who will with www".split()
+    "und was what when where who will with www"
 )
+INNODB_DEFAULT_STOPWORDS = frozenset(_STOPWORDS_AS_PRINTED.split(" "))
 # innodb_ft_min_token_size's default on MariaDB and MySQL 8; the backend reads the server's value.
 DEFAULT_MIN_TOKEN_SIZE = 3
 # A prefix shorter than this would expand to much of the index: it is left out like a short word.
@@ -42,10 +43,7 @@ class _Term:
     phrase: bool = False
 
     def boolean(self) -> str:
-        if self.phrase:
-            body = '"' + " ".join(self.words) + '"'
-        else:
-            body = self.words[0] + ("*" if self.prefix else "")
+        body = '"' + " ".join(self.words) + '"' if self.phrase else self.words[0] + ("*" if self.prefix else "")
         return ("-" if self.excluded else "+") + body
 
 
@@ -70,11 +68,11 @@ def _terms(token: str, *, excluded: bool, min_token_size: int) -> list[_Term]:
             return [_Term(words=words, excluded=excluded)]
         return [_Term(words=words, excluded=excluded, phrase=True)]
     prefix = token.endswith("*")
-    words = _WORD.findall(token)
+    pieces = _WORD.findall(token)
     terms: list[_Term] = []
-    for position, word in enumerate(words):
+    for position, word in enumerate(pieces):
         # Only the last piece of `e-mail*` is a prefix: the pieces before it are whole words.
-        is_prefix = prefix and position == len(words) - 1
+        is_prefix = prefix and position == len(pieces) - 1
         if is_prefix and len(word) >= MIN_PREFIX_SIZE and folded(word) not in INNODB_DEFAULT_STOPWORDS:
             terms.append(_Term(words=(word,), excluded=excluded, prefix=True))
         elif indexable(word, min_token_size=min_token_size):
@@ -89,16 +87,16 @@ def boolean_query(text: str, *, min_token_size: int = DEFAULT_MIN_TOKEN_SIZE) ->
     """
     groups: list[list[_Term]] = [[]]
     excluded = False
-    for token in _TOKEN.findall(text):
-        if token == "|":
+    for part in _TOKEN.findall(text):
+        if part == "|":
             groups.append([])
             excluded = False
-        elif token in ("+", "-"):
-            excluded = token == "-"
-        elif token in ("(", ")"):
+        elif part in ("+", "-"):
+            excluded = part == "-"
+        elif part in ("(", ")"):
             continue
         else:
-            groups[-1].extend(_terms(token, excluded=excluded, min_token_size=min_token_size))
+            groups[-1].extend(_terms(part, excluded=excluded, min_token_size=min_token_size))
             excluded = False
     # A group of exclusions alone would find nothing in boolean mode; such a group is dropped.
     usable = [group for group in groups if any(not term.excluded for term in group)]

@@ -94,6 +94,7 @@ def lambda_runtime(
         "COGNITO_JWKS_URL": aws_stack.jwks_url,
         "CLOUDSEARCH_DOCUMENT_ENDPOINT": settings.CLOUDSEARCH_DOCUMENT_ENDPOINT,
         "CLOUDSEARCH_SEARCH_ENDPOINT": settings.CLOUDSEARCH_SEARCH_ENDPOINT,
+        "SEARCH_BACKEND": settings.SEARCH_BACKEND,
     }
     if settings.LEGACY_DATABASE_URL:
         legacy = connections[settings.LEGACY_DATABASE_ALIAS].settings_dict["NAME"]

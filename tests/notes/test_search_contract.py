@@ -149,7 +149,11 @@ def test_notes_written_through_the_api_the_admin_and_the_site_are_found(
     assert response.status_code == 302, response.content
     # The PHP site: raw SQL over a latin1 connection, text encoded as latin1.
     site_latin1_insert(
-        "notes", user_id=alice.user_id, headline="Lighthouse crêpes", body="Crème brûlée in Zürich", visibility="private"
+        "notes",
+        user_id=alice.user_id,
+        headline="Lighthouse crêpes",
+        body="Crème brûlée in Zürich",
+        visibility="private",
     )
     engine.converge()
 
@@ -195,7 +199,7 @@ HOSTILE_PROBES = [
     "matchall",
     "private",
     "secret' OR '1'='1",
-    "secret\" OR \"1\"=\"1",
+    'secret" OR "1"="1',
     "secret') OR 1=1 -- ",
     "secret%' OR user_id LIKE '%",
     "+secret -nothing",

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from infra.services import (
+    SEARCH_BACKENDS,
     InfraError,
     SearchDomainResult,
     default_search_domain,
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             type=Path,
             help="PEM public key of the pair that signs private photos' URLs; media then requires signed URLs.",
         )
+        parser.add_argument(
+            "--search-backend",
+            choices=SEARCH_BACKENDS,
+            default="mysql",
+            help="SEARCH_BACKEND of the stage: mysql (default; no AWS resource) or cloudsearch (creates the domain).",
+        )
         parser.add_argument("--skip-search", action="store_true", help="Leave the CloudSearch domain alone.")
         parser.add_argument(
             "--cloudsearch-endpoint",
@@ -70,6 +77,7 @@ class Command(BaseCommand):
             search_domain=search_domain,
             lambda_function_arn=options["lambda_arn"],
             cloudfront_public_key=public_key,
+            search_backend=options["search_backend"],
         )
         where = f"the emulator at {settings.AWS_ENDPOINT_URL}" if settings.AWS_ENDPOINT_URL else "AWS"
         self.stdout.write(f"Applying stage {stage} to {where} (region {settings.AWS_REGION}).")
@@ -80,7 +88,7 @@ class Command(BaseCommand):
             )
             search = (
                 None
-                if options["skip_search"]
+                if options["skip_search"] or options["search_backend"] != "cloudsearch"
                 else search_domain_apply(domain_name=search_domain, endpoint_url=options["cloudsearch_endpoint"])
             )
         except InfraError as exc:
