@@ -30,7 +30,7 @@ from notes.search import SearchDocument, search_backend
 from notes.search.apis import SEARCH_RETRY_AFTER_SECONDS
 from notes.search.models import SearchEntry
 from notes.stream import stream_handler
-from project.api_errors import SERVICE_UNAVAILABLE
+from api.errors import SERVICE_UNAVAILABLE
 from tests.factories import legacy_connection, site_latin1_insert
 from tests.notes.conftest import Member
 from tests.notes.search_helpers import stream_event, stream_record
