@@ -33,6 +33,7 @@ def runners(arguments: argparse.Namespace) -> dict[str, Callable[[Stack], list[R
             iterations=arguments.search_iterations,
             scale_notes=arguments.search_scale,
             scale_backends=arguments.search_scale_backends.split(","),
+            scale_iterations=arguments.search_scale_iterations,
         ),
         load.NAME: load.run,
         artifact_size.NAME: artifact_size.run,
@@ -55,6 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         metavar="N",
         help="after the demo-size search rows, add N notes by SQL and measure search again (e.g. 100000)",
+    )
+    parser.add_argument(
+        "--search-scale-iterations",
+        type=int,
+        default=search.SCALE_ITERATIONS,
+        help="search requests of each backend at --search-scale",
     )
     parser.add_argument(
         "--search-scale-backends",

@@ -47,9 +47,16 @@ GENERATE_BATCH = 50_000
 INDEX_BATCH = 2_000
 
 
+# Each generated note also holds one of this many topic words (`topic0` … `topic1999`): a word in
+# 1 note of 2,000, between the vocabulary's (1 in 5) and the serial numbers (1 in all).
+TOPICS = 2_000
+SCALE_ITERATIONS = 100
+
+
 def scale_queries(note_count: int) -> tuple[str, ...]:
-    """Common word, two words, a rare serial number, a prefix, an accent-folded word."""
-    return ("harbour", "garden river", str(1_000_000 + note_count // 2), "volc*", "creme")
+    """Words of every frequency: a note's serial number (1 note), a topic word (1 in 2,000), two common
+    words together (1 in 25), one common word, a prefix and an accent-folded word (1 in 5 each)."""
+    return (str(1_000_000 + note_count // 2), "topic1234", "garden river", "harbour", "volc*", "creme")
 
 
 # --- timing the API -----------------------------------------------------------------------------
@@ -92,8 +99,20 @@ def api_latency(
             elapsed, response = timed_call(handler, event)
             expect_status(response, 200, f"search on {backend}")
             samples[backend].append(elapsed)
+    by_query = {
+        backend: {
+            text: round(statistics.median(samples[backend][k :: len(events)]) * 1000, 1)
+            for k, text in enumerate(queries)
+        }
+        for backend in backends
+    }
     return {
-        backend: {"samples": samples[backend], "found": found[backend], "queries": list(queries)}
+        backend: {
+            "samples": samples[backend],
+            "found": found[backend],
+            "queries": list(queries),
+            "p50msByQuery": by_query[backend],
+        }
         for backend in backends
     }
 
@@ -104,7 +123,12 @@ def latency_rows(measured: dict[str, dict[str, Any]], *, size: str) -> list[Row]
         samples = result["samples"]
         p50 = statistics.median(samples) * 1000
         p99 = _percentile(samples, 0.99) * 1000
-        details = {"requests": len(samples), "queries": result["queries"], "found": result["found"]}
+        details = {
+            "requests": len(samples),
+            "queries": result["queries"],
+            "found": result["found"],
+            "p50msByQuery": result["p50msByQuery"],
+        }
         rows.append(
             Row(
                 f"search API p50, {backend}, {size}",
@@ -163,7 +187,11 @@ def generate_notes(count: int) -> int:
         return f"ELT(1 + CRC32(CONCAT(seq.n, '-', {position})) % {len(VOCABULARY)}, {words})"
 
     headline = "CONCAT_WS(' ', " + ", ".join(word(k) for k in range(HEADLINE_WORDS)) + ", 1000000 + seq.n)"
-    body_text = "CONCAT_WS(' ', " + ", ".join(word(HEADLINE_WORDS + k) for k in range(BODY_WORDS)) + ")"
+    body_text = (
+        "CONCAT_WS(' ', "
+        + ", ".join(word(HEADLINE_WORDS + k) for k in range(BODY_WORDS))
+        + f", CONCAT('topic', CRC32(seq.n) % {TOPICS}))"
+    )
     digits = "(SELECT 0 AS d UNION ALL " + " UNION ALL ".join(f"SELECT {d}" for d in range(1, 10)) + ")"
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(note_id), 0) FROM notes")
@@ -261,6 +289,7 @@ def run(
     iterations: int = DEFAULT_ITERATIONS,
     scale_notes: int = 0,
     scale_backends: Sequence[str] = BACKENDS,
+    scale_iterations: int = SCALE_ITERATIONS,
 ) -> list[Row]:
     from django.conf import settings
 
@@ -276,7 +305,7 @@ def run(
             rows += index_generated(first, scale_backends)
             total = live_note_count()
             measured = api_latency(
-                stack, queries=scale_queries(scale_notes), iterations=iterations, backends=scale_backends
+                stack, queries=scale_queries(scale_notes), iterations=scale_iterations, backends=scale_backends
             )
             rows += latency_rows(measured, size=f"{total} notes")
         return rows
