@@ -212,11 +212,7 @@ def configure_search_domain(endpoint_url: str) -> None:
 
 def search_environment(endpoint_url: str) -> dict[str, str]:
     """The settings that point the API and the stream handler at the local CloudSearch server."""
-    return {
-        "CLOUDSEARCH_DOCUMENT_ENDPOINT": endpoint_url,
-        "CLOUDSEARCH_SEARCH_ENDPOINT": endpoint_url,
-        "SEARCH_BACKEND": os.environ.get("SEARCH_BACKEND", "cloudsearch"),
-    }
+    return {"CLOUDSEARCH_DOCUMENT_ENDPOINT": endpoint_url, "CLOUDSEARCH_SEARCH_ENDPOINT": endpoint_url}
 
 
 def _stop_process(process: subprocess.Popen[bytes] | None) -> None:

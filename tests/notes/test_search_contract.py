@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import SettingsWrapper
 
+from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.moto_server import free_port
 from devstack.stream_poller import StreamPoller
@@ -30,7 +31,6 @@ from notes.search import SearchDocument, search_backend
 from notes.search.apis import SEARCH_RETRY_AFTER_SECONDS
 from notes.search.models import SearchEntry
 from notes.stream import stream_handler
-from api.errors import SERVICE_UNAVAILABLE
 from tests.factories import legacy_connection, site_latin1_insert
 from tests.notes.conftest import Member
 from tests.notes.search_helpers import stream_event, stream_record
