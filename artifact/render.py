@@ -28,6 +28,9 @@ DERIVED_FROM = {
     "COGNITO_USER_POOL_ARN": "COGNITO_USER_POOL_ID",
     "CLOUDSEARCH_DOMAIN_ARN": "CLOUDSEARCH_DOCUMENT_ENDPOINT",
 }
+# The IAM statement only a `cloudsearch` stage needs; other stages ship without it, so a new account
+# (CloudSearch is closed to new customers) is never asked for a domain it cannot create.
+SEARCH_DOMAIN_SID = "SearchDomain"
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
 
@@ -121,11 +124,34 @@ def fill(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
+def search_backend_of(config: Mapping[str, Any], environment: Mapping[str, str]) -> str:
+    """The stage's SEARCH_BACKEND: the environment's, else the stage's own, else the app's default."""
+    stage_value = str(config.get("environment_variables", {}).get("SEARCH_BACKEND", ""))
+    return environment.get("SEARCH_BACKEND") or stage_value or "mysql"
+
+
+def without_unused_search_domain(
+    settings: Mapping[str, Any], *, stage: str, environment: Mapping[str, str]
+) -> dict[str, Any]:
+    """`settings` with the stage's SearchDomain statement dropped unless it searches with CloudSearch,
+    and the stage's SEARCH_BACKEND set to the one it was packaged for."""
+    config = stage_config(settings, stage)
+    backend = search_backend_of(config, environment)
+    own = dict(settings[stage])
+    own["environment_variables"] = dict(config.get("environment_variables", {})) | {"SEARCH_BACKEND": backend}
+    if backend != "cloudsearch" and "extra_permissions" in config:
+        own["extra_permissions"] = [
+            statement for statement in config["extra_permissions"] if statement.get("Sid") != SEARCH_DOMAIN_SID
+        ]
+    return dict(settings) | {stage: own}
+
+
 def render_settings(
     settings: Mapping[str, Any], *, stage: str, environment: Mapping[str, str], local: bool = False
 ) -> dict[str, Any]:
     """The whole settings file with the placeholders filled; raises UnfilledPlaceholders when the
     stage needs a value the environment does not give (unless `local`)."""
+    settings = without_unused_search_domain(settings, stage=stage, environment=environment)
     config = stage_config(settings, stage)
     needed = placeholders_in(config)
     values = {name: environment[name] for name in needed if environment.get(name)}

@@ -93,7 +93,8 @@ def _environment_defaults() -> None:
     os.environ.setdefault("AWS_REGION", "us-east-1")
     # The Android emulator reaches the host's 127.0.0.1 as 10.0.2.2, and sends that as the Host.
     os.environ.setdefault("ALLOWED_HOSTS", LOCAL_ALLOWED_HOSTS)
-    # The local CloudSearch server below is the stack's search index.
+    # The reference pipeline stays visible locally (stream → local CloudSearch); a deployment's
+    # default is `mysql` (SEARCH_BACKEND=mysql make run to try it here).
     os.environ.setdefault("SEARCH_BACKEND", "cloudsearch")
 
 
@@ -386,9 +387,14 @@ def _print_banner(
     say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
     say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
     shown_data = search_data.relative_to(ROOT) if search_data.is_relative_to(ROOT) else search_data
-    search_endpoint = os.environ["CLOUDSEARCH_SEARCH_ENDPOINT"]
-    say(f"  Search:     CloudSearch (local) at {search_endpoint}: domain {CLOUDSEARCH_DOMAIN_NAME},")
-    say(f"              documents in {shown_data}; the stream poller feeds it from the table")
+    if os.environ.get("SEARCH_BACKEND") == "mysql":
+        say("  Search:     mysql: a FULLTEXT table in the database above; the stream poller feeds it from the table")
+        say("              (`make run` without SEARCH_BACKEND=mysql shows the reference: local CloudSearch)")
+    else:
+        search_endpoint = os.environ["CLOUDSEARCH_SEARCH_ENDPOINT"]
+        say(f"  Search:     CloudSearch (local) at {search_endpoint}: domain {CLOUDSEARCH_DOMAIN_NAME},")
+        say(f"              documents in {shown_data}; the stream poller feeds it from the table")
+        say("              (SEARCH_BACKEND=mysql make run: search with MySQL FULLTEXT, a new deployment's default)")
     path = env_file()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     say(f"  Shell:      set -a; . {shown}; set +a   (then manage.py commands use the stack)")

@@ -37,7 +37,10 @@ OUTPUT_VARIABLES: Final = {
     "CloudFrontKeyId": "CLOUDFRONT_KEY_ID",
     "FunctionPolicyArn": "LAMBRIDGE_FUNCTION_POLICY_ARN",
     "NotificationsTopicArn": "SNS_BROADCAST_TOPIC_ARN",
+    "SearchBackend": "SEARCH_BACKEND",
 }
+# SEARCH_BACKEND values; `mysql` needs nothing from AWS, `cloudsearch` a domain (closed to new accounts).
+SEARCH_BACKENDS: Final = ("mysql", "cloudsearch")
 
 
 class InfraError(RuntimeError):
@@ -97,6 +100,7 @@ def stack_parameters(
     search_domain: str = "",
     lambda_function_arn: str = "",
     cloudfront_public_key: str = "",
+    search_backend: str = "mysql",
 ) -> dict[str, str]:
     """The template's parameters for `stage`; every one is passed, so a re-run never keeps an old value by accident."""
     return {
@@ -104,6 +108,7 @@ def stack_parameters(
         "MediaBucketName": bucket_name,
         "NotesTableName": notes_table or "Notes",
         "SearchDomainName": search_domain or default_search_domain(stage=stage),
+        "SearchBackend": search_backend,
         "LambdaFunctionArn": lambda_function_arn,
         "CloudFrontPublicKey": cloudfront_public_key,
     }

@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 
 from legacy.models import LegacyNote
+from notes.search.models import SearchEntry  # noqa: F401 (the `mysql` search table, loaded with the app)
 
 
 class MobileNote(models.Model):

@@ -124,6 +124,7 @@ def search_document_from_item(item: dict[str, Any]) -> SearchDocument:
         visibility=visibility if visibility in VISIBILITIES else "private",
         updated_at=cloudsearch_date(item.get("updatedAt")),
         s3_url=str(item["s3Url"]) if item.get("s3Url") else None,
+        version=int(item.get("version") or 0),
     )
 
 

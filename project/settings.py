@@ -279,9 +279,9 @@ COGNITO_TOKEN_LEEWAY_SECONDS = env.int("COGNITO_TOKEN_LEEWAY_SECONDS", default=3
 NOTES_TABLE = env.str("NOTES_TABLE", default="Notes")
 CLOUDSEARCH_DOCUMENT_ENDPOINT = env.str("CLOUDSEARCH_DOCUMENT_ENDPOINT", default="")
 CLOUDSEARCH_SEARCH_ENDPOINT = env.str("CLOUDSEARCH_SEARCH_ENDPOINT", default="")
-# Which search engine indexes and searches notes (notes/search): CloudSearch is closed to new AWS
-# customers, so the choice is a setting and an OpenSearch backend can take its place.
-SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="cloudsearch")
+# Which search engine indexes and searches notes (notes/search): `mysql` (a FULLTEXT table in this
+# database; works in every AWS account, so the default) or `cloudsearch` (closed to new customers).
+SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="mysql")
 # The reference puts the API behind API Gateway keys; this makes the app require them too.
 API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
 # Send a changed note to DynamoDB right after the write commits; off, only `mirror_drain` sends

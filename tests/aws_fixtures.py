@@ -65,10 +65,12 @@ def cloudsearch_server() -> Iterator[CloudSearchServer]:
 def cloudsearch_domain(cloudsearch_server: CloudSearchServer, settings: SettingsWrapper) -> Any:
     """A boto3 `cloudsearchdomain` client on the session's server, which starts each test empty.
 
-    Also points CLOUDSEARCH_DOCUMENT_ENDPOINT / CLOUDSEARCH_SEARCH_ENDPOINT at it.
+    Also points CLOUDSEARCH_DOCUMENT_ENDPOINT / CLOUDSEARCH_SEARCH_ENDPOINT at it, with SEARCH_BACKEND=cloudsearch.
     """
     settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = cloudsearch_server.endpoint_url
     settings.CLOUDSEARCH_SEARCH_ENDPOINT = cloudsearch_server.endpoint_url
+    # A test that asks for the domain searches with it (the default backend is `mysql`).
+    settings.SEARCH_BACKEND = "cloudsearch"
     # Keyed on the server's endpoint, not on settings: one client serves the whole session.
     client = cloudsearch_domain_client(cloudsearch_server.endpoint_url)
     empty_cloudsearch_domain(client)

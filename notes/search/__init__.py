@@ -1,4 +1,4 @@
-"""Full-text search of notes behind a small backend interface (SPEC §5): CloudSearch now, OpenSearch later."""
+"""Full-text search of notes behind one backend interface (SPEC §5): MySQL FULLTEXT, CloudSearch, later more."""
 
 from __future__ import annotations
 

@@ -33,6 +33,8 @@ class SearchDocument:
     visibility: str  # "private" | "public"
     updated_at: str  # ISO-8601 UTC, e.g. 2026-11-21T10:00:00Z
     s3_url: str | None = None
+    # The note's version (the API's `version`): with updated_at, tells a newer state from an older.
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,14 @@ def _cloudsearch() -> SearchBackend:
     return CloudSearchBackend.from_settings()
 
 
+def _mysql() -> SearchBackend:
+    from notes.search.mysql import MySQLSearchBackend
+
+    return MySQLSearchBackend.from_settings()
+
+
 # SEARCH_BACKEND names one of these; an OpenSearch backend is one more entry.
-BACKENDS: dict[str, Callable[[], SearchBackend]] = {"cloudsearch": _cloudsearch}
+BACKENDS: dict[str, Callable[[], SearchBackend]] = {"cloudsearch": _cloudsearch, "mysql": _mysql}
 
 
 def search_backend() -> SearchBackend:

@@ -25,7 +25,9 @@ LIST_PAGE_SIZE = 1000
 # The user's words are looked up in these fields only: never in user_id or visibility, which
 # only the filter below may touch.
 SEARCH_FIELDS = ("headline", "note_text")
-QUERY_OPTIONS = json.dumps({"fields": list(SEARCH_FIELDS)})
+# A headline match outweighs body matches (the contract's ranking rule).
+HEADLINE_BOOST = 4
+QUERY_OPTIONS = json.dumps({"fields": [f"headline^{HEADLINE_BOOST}", "note_text"]})
 # Characters XML 1.0 cannot carry: CloudSearch refuses a whole batch over one of them, and text the
 # PHP site wrote may hold some. They are dropped from indexed text (they are never searched for).
 INVALID_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

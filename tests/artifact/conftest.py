@@ -5,6 +5,7 @@ file and routes this session's stream — then unzipped next to the runtime's ow
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +44,27 @@ def session_stack(moto_server: MotoServer) -> DevstackResources:
             reset_clients()
 
 
+PACKAGED_CLOUDSEARCH = re.compile(r"""SEARCH_BACKEND['"]\s*:\s*['"]cloudsearch""")
+
+
 @pytest.fixture(scope="session")
 def artifact_zip(session_stack: DevstackResources) -> Path:
     """dist/lambridge-dev-local.zip, routing the moto table's stream and naming the moto pool and bucket."""
     zip_path = artifact_path(STAGE, local=True)
     wanted = (session_stack.notes_stream_arn, session_stack.user_pool_id)
-    if is_up_to_date(zip_path) and all(value in packaged_settings(zip_path) for value in wanted):
+    if (
+        is_up_to_date(zip_path)
+        and all(value in packaged_settings(zip_path) for value in wanted)
+        and PACKAGED_CLOUDSEARCH.search(packaged_settings(zip_path))
+    ):
         return zip_path
     environment = {
         "NOTES_STREAM_ARN": session_stack.notes_stream_arn,
         "COGNITO_USER_POOL_ID": session_stack.user_pool_id,
         "AWS_STORAGE_BUCKET_NAME": session_stack.bucket,
+        # The smoke tests follow the reference pipeline into the local CloudSearch server; the
+        # packaged environment wins over the function's (Zappa's handler sets it at start).
+        "SEARCH_BACKEND": "cloudsearch",
     }
     return build(stage=STAGE, local=True, environment=environment).zip_path
 
@@ -94,6 +105,7 @@ def lambda_runtime(
         "COGNITO_JWKS_URL": aws_stack.jwks_url,
         "CLOUDSEARCH_DOCUMENT_ENDPOINT": settings.CLOUDSEARCH_DOCUMENT_ENDPOINT,
         "CLOUDSEARCH_SEARCH_ENDPOINT": settings.CLOUDSEARCH_SEARCH_ENDPOINT,
+        "SEARCH_BACKEND": settings.SEARCH_BACKEND,
     }
     if settings.LEGACY_DATABASE_URL:
         legacy = connections[settings.LEGACY_DATABASE_ALIAS].settings_dict["NAME"]

@@ -12,13 +12,18 @@ from artifact.render import UnfilledPlaceholders, placeholders_in, render_settin
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Notes/stream/2026-11-21T10:00:00.000"
-INFRA_EXPORTS = {
+# What infra_apply prints for a stage that searches with MySQL (the default) ...
+MYSQL_SEARCH_EXPORTS = {
     "NOTES_STREAM_ARN": STREAM_ARN,
     "COGNITO_USER_POOL_ID": "eu-west-1_AbCdEf123",
     "AWS_STORAGE_BUCKET_NAME": "lambridge-media-production",
-    "CLOUDSEARCH_DOCUMENT_ENDPOINT": "doc-lambridge-notes-abc123xyz.eu-west-1.cloudsearch.amazonaws.com",
     "VPC_SUBNET_IDS": "subnet-0aaa,subnet-0bbb",
     "VPC_SECURITY_GROUP_IDS": "sg-0ccc",
+}
+# ... and for one that has a CloudSearch domain.
+INFRA_EXPORTS = MYSQL_SEARCH_EXPORTS | {
+    "SEARCH_BACKEND": "cloudsearch",
+    "CLOUDSEARCH_DOCUMENT_ENDPOINT": "doc-lambridge-notes-abc123xyz.eu-west-1.cloudsearch.amazonaws.com",
 }
 
 
@@ -32,9 +37,12 @@ def committed() -> dict[str, Any]:
 def test_every_stage_is_refused_while_infra_values_are_missing(committed: dict[str, Any], stage: str) -> None:
     with pytest.raises(UnfilledPlaceholders) as refused:
         render_settings(committed, stage=stage, environment={})
+    with pytest.raises(UnfilledPlaceholders) as refused_cloudsearch:
+        render_settings(committed, stage=stage, environment={"SEARCH_BACKEND": "cloudsearch"})
 
-    assert refused.value.names == sorted(INFRA_EXPORTS)
+    assert refused.value.names == sorted(MYSQL_SEARCH_EXPORTS)
     assert "NOTES_STREAM_ARN=..." in str(refused.value)
+    assert refused_cloudsearch.value.names == sorted(set(INFRA_EXPORTS) - {"SEARCH_BACKEND"})
 
 
 def test_one_missing_value_is_named_alone(committed: dict[str, Any]) -> None:
@@ -108,3 +116,16 @@ def test_a_local_render_fills_what_is_missing_and_keeps_what_is_given(committed:
     assert [event["event_source"]["arn"] for event in dev["events"] if "event_source" in event] == [moto_stream]
     assert dev["cognito"]["user_pool"] == "local-cognito-user-pool-id"
     assert placeholders_in(dev) == set()
+
+
+def test_a_mysql_search_stage_ships_without_the_cloudsearch_statement(committed: dict[str, Any]) -> None:
+    mysql = stage_config(render_settings(committed, stage="production", environment=MYSQL_SEARCH_EXPORTS), "production")
+    cloudsearch = stage_config(render_settings(committed, stage="production", environment=INFRA_EXPORTS), "production")
+
+    assert "SearchDomain" not in {statement["Sid"] for statement in mysql["extra_permissions"]}
+    assert mysql["environment_variables"]["SEARCH_BACKEND"] == "mysql"
+    assert placeholders_in(mysql) == set()
+    assert "SearchDomain" in {statement["Sid"] for statement in cloudsearch["extra_permissions"]}
+    assert cloudsearch["environment_variables"]["SEARCH_BACKEND"] == "cloudsearch"
+    # Everything else is the same.
+    assert len(cloudsearch["extra_permissions"]) == len(mysql["extra_permissions"]) + 1

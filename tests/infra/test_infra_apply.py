@@ -23,7 +23,7 @@ from pytest_django.fixtures import SettingsWrapper
 
 from aws.clients import cloudsearch_client, dynamodb_client, get_client, reset_clients, s3_client
 from devstack.cloudsearch.process import CloudSearchServer
-from devstack.moto_server import MotoServer
+from devstack.moto_server import MotoServer, free_port
 from infra.definitions import load_template
 from infra.services import SearchDomainResult, export_lines, search_domain_apply
 from notes.search.schema import NOTES_INDEX_FIELDS
@@ -106,7 +106,7 @@ def _apply(template_file: Path, search: CloudSearchServer, **options: Any) -> tu
         search_domain=LOCAL_DOMAIN,
         cloudsearch_endpoint=search.endpoint_url,
         stdout=out,
-        **options,
+        **({"search_backend": "cloudsearch"} | options),
     )
     text = out.getvalue()
     return text, dict(EXPORT_LINE.findall(text))
@@ -137,6 +137,33 @@ def test_first_run_creates_the_stack_and_the_search_fields_and_prints_the_export
     host = empty_search_server.endpoint_url.removeprefix("http://")
     assert exports["CLOUDSEARCH_DOCUMENT_ENDPOINT"] == exports["CLOUDSEARCH_SEARCH_ENDPOINT"] == host
     assert "--lambda-arn" in text
+
+
+def test_a_mysql_search_stage_needs_no_cloudsearch_domain(moto_aws: MotoServer, template_file: Path) -> None:
+    stage = f"t{uuid.uuid4().hex[:8]}"
+    # As on an account CloudSearch is closed to: any call to it would fail the command.
+    out = io.StringIO()
+    call_command(
+        "infra_apply",
+        template=str(template_file),
+        stage=stage,
+        notes_table=f"Notes-{stage}",
+        cloudsearch_endpoint=f"http://127.0.0.1:{free_port()}",
+        stdout=out,
+    )
+    text = out.getvalue()
+    exports = dict(EXPORT_LINE.findall(text))
+
+    assert f"Stack lambridge-{stage}: created." in text
+    assert exports["SEARCH_BACKEND"] == "mysql"
+    assert "CLOUDSEARCH_DOCUMENT_ENDPOINT" not in exports
+    assert "CloudSearch domain" not in text
+    iam = get_client("iam")
+    policy_arn = exports["LAMBRIDGE_FUNCTION_POLICY_ARN"]
+    version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert "Search" not in {statement.get("Sid") for statement in document["Statement"]}
 
 
 def test_with_the_function_the_stream_mapping_has_its_starting_position_and_a_rerun_changes_nothing(

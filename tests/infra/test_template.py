@@ -120,7 +120,11 @@ def test_the_user_pool_client_group_and_migration_trigger() -> None:
 def test_the_function_policy_names_its_resources_and_wildcards_nothing_it_need_not() -> None:
     (policy,) = _resources("AWS::IAM::ManagedPolicy").values()
 
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    # A statement only some stages need is wrapped in Fn::If [condition, statement, its opposite].
+    statements = [
+        statement["Fn::If"][1] if "Fn::If" in statement else statement
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
     by_sid = {statement["Sid"]: statement for statement in statements}
     assert set(by_sid) >= {"MediaObjects", "MediaListing", "NotesTable", "NotesStream", "Search", "Notifications"}
     for statement in statements:
@@ -138,3 +142,24 @@ def test_the_outputs_carry_what_packaging_and_the_app_need_and_the_policy_is_exp
     assert set(outputs) >= EXPECTED_OUTPUTS
     assert outputs["NotesStreamArn"]["Value"] == {"Fn::GetAtt": ["NotesTable", "StreamArn"]}
     assert outputs["FunctionPolicyArn"]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-FunctionPolicyArn"}
+
+
+def test_cloudsearch_is_optional_and_mysql_search_is_the_default() -> None:
+    template = load_template()
+    (policy,) = _resources("AWS::IAM::ManagedPolicy").values()
+    conditional = [
+        statement["Fn::If"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "Fn::If" in statement
+    ]
+
+    assert template["Parameters"]["SearchBackend"]["Default"] == "mysql"
+    assert template["Parameters"]["SearchBackend"]["AllowedValues"] == ["mysql", "cloudsearch"]
+    assert template["Conditions"]["UsesCloudSearch"] == {"Fn::Equals": [{"Ref": "SearchBackend"}, "cloudsearch"]}
+    # The domain is granted (and named in the outputs) only to a stage that uses it; the others are
+    # denied CloudSearch outright (not AWS::NoValue, which moto's CloudFormation leaves as a null).
+    ((name, granted, denied),) = conditional
+    assert (name, granted["Sid"], granted["Effect"]) == ("UsesCloudSearch", "Search", "Allow")
+    assert (denied["Sid"], denied["Effect"], denied["Action"]) == ("NoSearchDomain", "Deny", granted["Action"])
+    assert template["Outputs"]["SearchDomainName"]["Condition"] == "UsesCloudSearch"
+    assert template["Outputs"]["SearchBackend"]["Value"] == {"Ref": "SearchBackend"}

@@ -20,6 +20,7 @@ from notes.search.cloudsearch import (
     batches,
     quote_value,
 )
+from notes.search.mysql import MySQLSearchBackend
 from tests.notes.search_helpers import indexed_documents, new_note_id
 
 
@@ -38,9 +39,11 @@ def document(**fields: Any) -> SearchDocument:
 def test_search_backend_follows_the_setting(settings: SettingsWrapper) -> None:
     settings.SEARCH_BACKEND = "cloudsearch"
     assert isinstance(search_backend(), CloudSearchBackend)
+    settings.SEARCH_BACKEND = "mysql"
+    assert isinstance(search_backend(), MySQLSearchBackend)
 
     settings.SEARCH_BACKEND = "elasticsearch"
-    with pytest.raises(ImproperlyConfigured, match="cloudsearch"):
+    with pytest.raises(ImproperlyConfigured, match="cloudsearch, mysql"):
         search_backend()
 
 

@@ -18,6 +18,7 @@ from infra.push_applications import (
     push_application_apply,
 )
 from infra.services import (
+    SEARCH_BACKENDS,
     InfraError,
     SearchDomainResult,
     default_search_domain,
@@ -54,6 +55,12 @@ class Command(BaseCommand):
             type=Path,
             help="PEM public key of the pair that signs private photos' URLs; media then requires signed URLs.",
         )
+        parser.add_argument(
+            "--search-backend",
+            choices=SEARCH_BACKENDS,
+            default="mysql",
+            help="SEARCH_BACKEND of the stage: mysql (default; no AWS resource) or cloudsearch (creates the domain).",
+        )
         parser.add_argument("--skip-search", action="store_true", help="Leave the CloudSearch domain alone.")
         parser.add_argument(
             "--cloudsearch-endpoint",
@@ -78,6 +85,7 @@ class Command(BaseCommand):
             search_domain=search_domain,
             lambda_function_arn=options["lambda_arn"],
             cloudfront_public_key=public_key,
+            search_backend=options["search_backend"],
         )
         where = f"the emulator at {settings.AWS_ENDPOINT_URL}" if settings.AWS_ENDPOINT_URL else "AWS"
         self.stdout.write(f"Applying stage {stage} to {where} (region {settings.AWS_REGION}).")
@@ -88,7 +96,7 @@ class Command(BaseCommand):
             )
             search = (
                 None
-                if options["skip_search"]
+                if options["skip_search"] or options["search_backend"] != "cloudsearch"
                 else search_domain_apply(domain_name=search_domain, endpoint_url=options["cloudsearch_endpoint"])
             )
             push_exports = self._apply_push_applications(stage)
