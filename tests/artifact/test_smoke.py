@@ -279,3 +279,11 @@ def test_a_manage_event_migrate_check_fails_when_a_migration_is_unapplied(lambda
 
     assert invocation.error_type == "SystemExit"
     assert invocation.error_message == "1"
+
+
+def test_the_cdc_schedule_does_nothing_until_enabled(
+    lambda_runtime: LambdaRuntime, aws_stack: DevstackResources
+) -> None:
+    summary = succeeded(invoke(lambda_runtime, scheduled_event("notes.events.cdc_event")))
+
+    assert summary == {"skipped": "CDC_ENABLED is off"}
