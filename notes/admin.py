@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -16,7 +16,14 @@ from legacy.admin import LegacyModelAdmin, LegacyModelForm, zero_date_display
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from notes.mobile import mobile_notes_ensure
 from notes.services import note_staff_save, notes_set_deleted, tags_parse
-from uploads.services import UploadRefused, media_url, staff_photo_check
+from uploads.services import MediaStorageUnavailable, UploadRefused, media_url, staff_photo_check
+
+# Shown when S3 cannot take a staff photo: an edit stores the photo before anything else, so it
+# changed nothing; a new note is saved first (its id names the photo's key) and keeps no photo.
+PHOTO_STORAGE_UNAVAILABLE_MESSAGE = (
+    "The photo could not be stored: photo storage is unreachable right now. Nothing of this edit was"
+    " saved (a new note was saved without its photo). Try again in a minute."
+)
 
 POPULAR_TAGS_IN_FILTER = 30
 
@@ -113,6 +120,20 @@ class LegacyNoteAdmin(LegacyModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The site soft-deletes (deleted = 1); a removed row would vanish from its history too.
         return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except MediaStorageUnavailable:
+            # A clear message on the same page instead of a server error.
+            self.message_user(request, PHOTO_STORAGE_UNAVAILABLE_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: LegacyNote, form: Any, change: bool) -> None:
         tags = form.cleaned_data["tags"] if "tags" in form.changed_data or not change else None

@@ -43,7 +43,14 @@ from notes.services import (
 from project.api_errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED, error_body
 from project.api_fields import StrictCharField, StrictUUIDField, query_data
 from project.openapi import error_responses
-from uploads.services import UploadNotAttachable, media_url, upload_check_attachable
+from uploads.apis import MediaStorageUnavailableError, PhotoNotImageError
+from uploads.services import (
+    MediaStorageUnavailable,
+    UploadNotAttachable,
+    UploadNotImage,
+    media_url,
+    upload_check_attachable,
+)
 
 HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
 TEXT_MAX_LENGTH = 65_535  # a latin1 TEXT column: one byte per character
@@ -166,6 +173,10 @@ def _attachable_photo(request: Request, photo_key: str | None) -> str:
         return ""
     try:
         upload_check_attachable(user_id=caller_site_user(request).user_id, key=photo_key)
+    except UploadNotImage as exc:
+        raise PhotoNotImageError(exc.message) from None
+    except MediaStorageUnavailable as exc:
+        raise MediaStorageUnavailableError(exc.message) from None
     except UploadNotAttachable as exc:
         raise serializers.ValidationError({"photoKey": [str(exc)]}) from None
     return photo_key

@@ -29,6 +29,7 @@ THROTTLED = "throttled"
 SERVICE_UNAVAILABLE = "service_unavailable"
 NOTE_ID_CONFLICT = "note_id_conflict"
 PRECONDITION_FAILED = "precondition_failed"
+PHOTO_NOT_IMAGE = "photo_not_image"
 # Answered by Django itself, outside DRF (project/error_pages.py).
 BAD_REQUEST = "bad_request"
 REQUEST_TOO_LARGE = "request_too_large"
@@ -40,6 +41,7 @@ SERVER_ERROR = "server_error"
 ERROR_CODES: dict[str, tuple[int, str]] = {
     VALIDATION_ERROR: (400, "The body or query is not valid; `fields` maps each field to its messages."),
     PARSE_ERROR: (400, "The body is not valid JSON."),
+    PHOTO_NOT_IMAGE: (400, "The uploaded file's content is not a JPEG, PNG, GIF, WebP or HEIC/HEIF image."),
     BAD_REQUEST: (400, "The request itself is malformed (e.g. an unknown Host header)."),
     NOT_AUTHENTICATED: (401, "No bearer token was sent: send `Authorization: Bearer <token>`."),
     INVALID_TOKEN: (401, "The token was refused and no more specific token code applies."),

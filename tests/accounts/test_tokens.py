@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from accounts import errors, jwks
 from accounts.errors import CognitoUnavailableError, JWKSFetchError, TokenVerificationError
