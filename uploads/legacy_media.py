@@ -128,7 +128,8 @@ def legacy_media_import(*, source: Path, photo_paths: Iterable[str], progress: b
     SHA-256 is skipped without uploading; a changed one is uploaded again. Each file is recorded
     (LegacyMediaFile) right after its upload, outside any transaction, so an interrupted run loses
     nothing and the next run carries on. Missing files and refused paths are listed in the report,
-    never fatal; S3 errors stop the run (run it again). Reads the site's files only; the site's `photo_path` column is never written.
+    never fatal; S3 errors stop the run (run it again). Reads the site's files only; the site's
+    `photo_path` column is never written.
     """
     paths = list(dict.fromkeys(photo_paths))
     recorded = _recorded(paths)
