@@ -34,6 +34,7 @@ from accounts.services import site_password_check
 from accounts.tokens import CognitoClaims, verify_cognito_token
 from aws.clients import cognito_idp_client
 from legacy.models import LegacyUser
+from legacy.validators import fits_latin1
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -141,7 +142,8 @@ def _site_admin_find(login: str) -> LegacyUser | None:
     account's email, so one login never matches two accounts.
     """
     login = login.strip()
-    if not login:
+    # No site row holds other characters (and MySQL would refuse to compare them): nobody.
+    if not login or not fits_latin1(login):
         return None
     return _site_admin_query(Q(username=login)).first() or _site_admin_query(Q(email=login)).first()
 

@@ -4,6 +4,7 @@ reference `POST /notes`. Views translate HTTP; reads are notes/selectors.py, wri
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any, cast
@@ -199,13 +200,17 @@ def _version_mismatch(exc: NoteVersionMismatch) -> Response:
     return response
 
 
+_IF_MATCH_VERSION = re.compile(r"[0-9]{1,18}")
+
+
 def _if_match_version(request: Request) -> int | None:
     """The version named by If-Match (`"3"`, `3` or `W/"3"`); None when absent or `*`."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") fails) and few enough for a version column.
+    if not _IF_MATCH_VERSION.fullmatch(value):
         raise exceptions.ValidationError({"If-Match": ['If-Match must name one version, as sent in ETag, e.g. "3".']})
     return int(value)
 

@@ -146,7 +146,7 @@ REST_FRAMEWORK = {
         "accounts.permissions.HasValidApiKey",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["project.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "project.api_errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "project.openapi.LambridgeAutoSchema",
