@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from artifact.render import UnfilledPlaceholders, write_rendered_settings
+from artifact.render import UnfilledPlaceholders, UnsafeStageLogging, write_rendered_settings
 from artifact.verify import ArtifactRejected, verify_artifact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             result = build(stage=arguments.stage, local=True)
-    except (BuildFailed, UnfilledPlaceholders) as exc:
+    except (BuildFailed, UnfilledPlaceholders, UnsafeStageLogging) as exc:
         print(f"make package: {exc}", file=sys.stderr)
         return 1
     try:

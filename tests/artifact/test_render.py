@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from artifact.render import UnfilledPlaceholders, placeholders_in, render_settings, stage_config
+from artifact.render import UnfilledPlaceholders, UnsafeStageLogging, placeholders_in, render_settings, stage_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Notes/stream/2026-11-21T10:00:00.000"
@@ -108,3 +108,49 @@ def test_a_local_render_fills_what_is_missing_and_keeps_what_is_given(committed:
     assert [event["event_source"]["arn"] for event in dev["events"] if "event_source" in event] == [moto_stream]
     assert dev["cognito"]["user_pool"] == "local-cognito-user-pool-id"
     assert placeholders_in(dev) == set()
+
+
+@pytest.mark.parametrize("stage", ["staging", "production"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"debug": True},
+        {"debug": "true"},
+        {"log_level": "DEBUG"},
+        {"log_level": "debug"},
+        {"log_level": "NOTSET"},
+        {"environment_variables": {"LOG_LEVEL": "DEBUG"}},
+        {"environment_variables": {"DEBUG": "True"}},
+    ],
+)
+def test_a_real_stage_that_would_log_raw_events_is_refused(
+    committed: dict[str, Any], stage: str, change: dict[str, Any]
+) -> None:
+    settings = json.loads(json.dumps(committed))
+    for name, value in change.items():
+        if isinstance(value, dict):
+            settings[stage][name] = settings[stage].get(name, {}) | value
+        else:
+            settings[stage][name] = value
+
+    with pytest.raises(UnsafeStageLogging):
+        render_settings(settings, stage=stage, environment={}, local=True)
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "production"])
+@pytest.mark.parametrize("name", ["debug", "log_level"])
+def test_a_stage_that_leaves_zappas_debug_defaults_in_place_is_refused(
+    committed: dict[str, Any], stage: str, name: str
+) -> None:
+    settings = json.loads(json.dumps(committed))
+    # Removed wherever the stage could inherit it from: Zappa's default (debug on, DEBUG) applies.
+    for config in settings.values():
+        config.pop(name, None)
+
+    with pytest.raises(UnsafeStageLogging, match=name):
+        render_settings(settings, stage=stage, environment={}, local=True)
+
+
+def test_the_committed_stages_render(committed: dict[str, Any]) -> None:
+    for stage in ("dev", "staging", "production"):
+        render_settings(committed, stage=stage, environment={}, local=True)
