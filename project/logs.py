@@ -33,8 +33,8 @@ _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime
 REDACTED = "[redacted]"
 # Names whose values are secret, inside any longer name too ("NewPassword", "IdToken", "client_secret",
 # "device_token", "X-Amz-Signature", "x-api-key"); letter case ignored.
-_SECRET_NAME = (  # noqa: S105 - names of secrets, not one
-    r"(?<![\w.-])[\w.-]{0,40}?"
+_SECRET_NAME = (
+    r"(?<![\w.-])[\w.-]{0,40}?"  # noqa: S105 - names of secrets, not one
     r"(?:password|passwd|pwd|secret|token|signature|credential|authorization|api[-_]?key|policy|cookie|session)"
     r"[\w.-]{0,40}"
 )
