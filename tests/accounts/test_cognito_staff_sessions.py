@@ -25,7 +25,7 @@ from tests.unreachable import closed_port
 pytestmark = pytest.mark.django_db
 
 # moto's TOTP secret for every user (moto/cognitoidp/models.py COGNITO_TOTP_MFA_SECRET).
-MOTO_TOTP_SECRET = "asdfasdfasdf"  # noqa: S105 - the emulator's fixed, public test secret
+MOTO_TOTP_SECRET = "asdfasdfasdf"
 
 
 @pytest.fixture(autouse=True)
