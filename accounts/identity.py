@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from rest_framework import exceptions
 from rest_framework.request import Request
 
 from accounts.authentication import CognitoAuthentication
-from accounts.permissions import API_KEY_HEADER, API_KEY_INVALID, HasValidApiKey
+from accounts.errors import ACCOUNT_UNAVAILABLE, API_KEY_INVALID
+from accounts.permissions import API_KEY_HEADER, HasValidApiKey
 from accounts.services import CognitoPerson, SiteAccountUnavailable, api_key_is_valid, site_user_for_cognito
 from accounts.tokens import CognitoClaims
 from legacy.models import LegacyUser
-
-ACCOUNT_UNAVAILABLE = "account_unavailable"
 
 
 class SiteCaller:
@@ -58,6 +57,12 @@ class SiteUserAuthentication(CognitoAuthentication):
         except SiteAccountUnavailable as exc:
             raise exceptions.PermissionDenied(detail=str(exc), code=ACCOUNT_UNAVAILABLE) from None
         return SiteCaller(site_user, claims)
+
+
+def caller_site_user(request: Request) -> LegacyUser:
+    """The site user of an authenticated API request (`request.user` is a SiteCaller)."""
+    caller = cast(SiteCaller, request.user)
+    return caller.site_user
 
 
 def _optional_text(value: Any) -> str | None:

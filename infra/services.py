@@ -10,8 +10,8 @@ from typing import Any, Final
 from botocore.exceptions import ClientError, WaiterError
 
 from aws.clients import cloudsearch_client, get_client
-from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from infra import definitions
+from notes.search.schema import NOTES_INDEX_FIELDS
 
 STACK_NAME_PREFIX: Final = "lambridge-"
 # The template has an IAM managed policy without a fixed name.

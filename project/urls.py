@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.admin_views import staff_login, staff_login_mfa
-from notes.apis import ReferenceCreateNoteApi
+from notes.apis.reference import ReferenceCreateNoteApi
 from notes.search.apis import ReferenceSearchNotesApi
 from project import health
 from project.schema_views import DocsView, SchemaApi

@@ -11,8 +11,8 @@ from accounts.errors import TOKEN_ERROR_CODES
 from accounts.models import CognitoIdentity
 from accounts.permissions import API_KEY_INVALID
 from accounts.services import api_key_create, api_key_revoke
+from api.errors import NOT_AUTHENTICATED, VALIDATION_ERROR
 from devstack.aws_resources import DevstackResources
-from project.api_errors import NOT_AUTHENTICATED, VALIDATION_ERROR
 from tests.accounts.cognito_helpers import cognito_tokens, id_token_claims, mint_token, unique_email
 from tests.factories import fetch_value, row_hex, site_user
 

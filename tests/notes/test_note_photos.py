@@ -14,12 +14,13 @@ import requests
 from django.core.management import call_command
 from pytest_django import Settings as SettingsWrapper
 
+from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources
-from project.api_errors import PHOTO_NOT_IMAGE, SERVICE_UNAVAILABLE
 from tests.factories import site_note
 from tests.notes.conftest import Member
 from tests.unreachable import closed_port, silent_server
 from tests.uploads.helpers import PNG_BYTES, app_upload
+from uploads.errors import PHOTO_NOT_IMAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from zappa.handler import LambdaHandler
 
-from project.api_errors import THROTTLED
+from api.errors import THROTTLED
 from tests.project.test_static_files_on_lambda import EXECUTE_API_HOST, rest_api_event, zappa_handler
 
 __all__ = ["zappa_handler"]
