@@ -284,30 +284,26 @@ def upload_check_attachable(*, user_id: int, key: str) -> None:
 def media_url(*, key: str, private: bool) -> str:
     """The URL an app shows the photo at `key` with. No network call.
 
-    With MEDIA_CDN_DOMAIN: the CloudFront URL, signed (canned policy) for every photo when
-    CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY are set (the distribution then requires it), plain
-    otherwise. Without a CDN, and for private photos when CloudFront cannot sign, an S3 presigned
-    GET: a private photo never gets an unsigned URL.
+    With MEDIA_CDN_DOMAIN and CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY: the CloudFront URL, signed
+    (canned policy) for every photo (the distribution's key group requires it). Otherwise an S3
+    presigned GET: without a signing key the distribution serves no photo at all (infra/template.json
+    refuses unsigned requests, since privacy is per note, not per key prefix), and a private photo
+    never gets an unsigned URL.
     Signed URLs are reused for a tenth of MEDIA_URL_EXPIRES_SECONDS (see URL_REUSE_FRACTION).
     """
     expires_in: int = settings.MEDIA_URL_EXPIRES_SECONDS
     reuse_seconds = max(1, expires_in // URL_REUSE_FRACTION)
     window_start = int(time.time()) // reuse_seconds * reuse_seconds
     domain = _cdn_domain()
-    if domain:
-        url = f"https://{domain}/{quote(key)}"
-        signing = bool(settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY)
-        if not (private or signing):
-            return url
-        # With a key configured, the distribution's key group requires a signature on every photo
-        # (infra/template.json), public ones too.
-        if signing:
-            return _cloudfront_signed_url(
-                url,
-                key_id=settings.CLOUDFRONT_KEY_ID,
-                private_key_pem=settings.CLOUDFRONT_PRIVATE_KEY,
-                expires_epoch=window_start + expires_in,
-            )
+    if domain and settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY:
+        # The distribution's key group requires a signature on every photo (infra/template.json),
+        # public ones too.
+        return _cloudfront_signed_url(
+            f"https://{domain}/{quote(key)}",
+            key_id=settings.CLOUDFRONT_KEY_ID,
+            private_key_pem=settings.CLOUDFRONT_PRIVATE_KEY,
+            expires_epoch=window_start + expires_in,
+        )
     return _s3_presigned_get_url(
         key,
         bucket=settings.AWS_STORAGE_BUCKET_NAME,

@@ -68,7 +68,17 @@ def test_the_stream_arn_routes_the_stream_and_scopes_the_iam_statements(committe
     assert resources["StaffSignInWithCognito"] == [
         "arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123"
     ]
-    assert resources["MediaAndStaticObjects"] == ["arn:aws:s3:::lambridge-media-production/*"]
+    # Photos only: the function never writes static/ (collectstatic runs on the operator's machine)
+    # and deletes only the photos of app uploads and staff uploads.
+    assert resources["MediaObjects"] == [
+        "arn:aws:s3:::lambridge-media-production/uploads/*",
+        "arn:aws:s3:::lambridge-media-production/staff/*",
+        "arn:aws:s3:::lambridge-media-production/legacy/*",
+    ]
+    assert resources["MediaObjectDeletes"] == [
+        "arn:aws:s3:::lambridge-media-production/uploads/*",
+        "arn:aws:s3:::lambridge-media-production/staff/*",
+    ]
     assert resources["PushNotifications"] == ["arn:aws:sns:eu-west-1:111122223333:lambridge-*"]
     assert production["cognito"]["user_pool"] == "eu-west-1_AbCdEf123"
     assert production["environment_variables"]["COGNITO_USER_POOL_ID"] == "eu-west-1_AbCdEf123"

@@ -138,3 +138,46 @@ def test_the_outputs_carry_what_packaging_and_the_app_need_and_the_policy_is_exp
     assert set(outputs) >= EXPECTED_OUTPUTS
     assert outputs["NotesStreamArn"]["Value"] == {"Fn::GetAtt": ["NotesTable", "StreamArn"]}
     assert outputs["FunctionPolicyArn"]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-FunctionPolicyArn"}
+
+
+def test_without_a_signing_key_the_distribution_serves_no_photo_unsigned() -> None:
+    (distribution,) = _resources("AWS::CloudFront::Distribution").values()
+    (refusal_name, refusal), *others = _resources("AWS::CloudFront::Function").items()
+    conditions = load_template()["Conditions"]
+
+    default = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    # Exactly one of the two guards holds, whatever CloudFrontPublicKey is: a key group, or a refusal.
+    assert default["TrustedKeyGroups"]["Fn::If"][0] == "HasSigningKey"
+    assert default["TrustedKeyGroups"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert default["FunctionAssociations"]["Fn::If"] == [
+        "HasSigningKey",
+        {"Ref": "AWS::NoValue"},
+        [{"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [refusal_name, "FunctionARN"]}}],
+    ]
+    assert refusal["Condition"] == "NoSigningKey"
+    assert conditions["NoSigningKey"] == {"Fn::Not": [{"Condition": "HasSigningKey"}]}
+    assert refusal["Properties"]["AutoPublish"] is True
+    assert "statusCode: 403" in refusal["Properties"]["FunctionCode"]
+    assert others == []
+    # static/* (the admin's CSS and JS, public by nature) is the only other way into the bucket.
+    behaviors = distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    assert [behavior["PathPattern"] for behavior in behaviors] == ["static/*"]
+
+
+def test_the_function_deletes_only_photos_and_never_writes_static_files() -> None:
+    (policy,) = _resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    media = [statement for statement in statements if any("MediaBucket.Arn" in str(r) for r in _listed(statement))]
+    object_resources = {str(resource) for statement in media for resource in _listed(statement["Resource"])}
+    deletes = [statement for statement in media if "s3:DeleteObject" in _listed(statement["Action"])]
+
+    assert all("static" not in resource and not resource.endswith("}/*'}") for resource in object_resources)
+    assert [set(map(str, _listed(statement["Resource"]))) for statement in deletes] == [
+        {"{'Fn::Sub': '${MediaBucket.Arn}/uploads/*'}", "{'Fn::Sub': '${MediaBucket.Arn}/staff/*'}"}
+    ]
+    assert all(_listed(statement["Action"]) == ["s3:DeleteObject"] for statement in deletes)
+
+
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
