@@ -7,8 +7,8 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from io import BufferedReader
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from django.conf import settings
 from django.utils import timezone
@@ -192,7 +192,7 @@ def legacy_media_import(*, source: Path, photo_paths: Iterable[str], progress: b
     return report
 
 
-def _fingerprint(handle: BinaryIO) -> tuple[int, str]:
+def _fingerprint(handle: BufferedReader) -> tuple[int, str]:
     """(size, SHA-256 hex) of an open file's whole content."""
     handle.seek(0)
     sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
