@@ -181,3 +181,13 @@ def test_the_function_deletes_only_photos_and_never_writes_static_files() -> Non
 
 def _listed(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
+
+
+def test_the_user_pool_can_require_totp_for_the_staff_sign_in() -> None:
+    template = load_template()
+    (pool,) = _resources("AWS::Cognito::UserPool").values()
+
+    assert template["Parameters"]["UserPoolMfa"]["AllowedValues"] == ["OFF", "OPTIONAL", "ON"]
+    assert template["Parameters"]["UserPoolMfa"]["Default"] == "OFF"
+    assert pool["Properties"]["MfaConfiguration"] == {"Ref": "UserPoolMfa"}
+    assert pool["Properties"]["EnabledMfas"]["Fn::If"][:2] == ["HasUserPoolMfa", ["SOFTWARE_TOKEN_MFA"]]
