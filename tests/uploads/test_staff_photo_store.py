@@ -9,7 +9,7 @@ from pytest_django import Settings as SettingsWrapper
 from aws.clients import s3_client
 from devstack.aws_resources import DevstackResources
 from project.settings import s3_storages
-from tests.unreachable import closed_port
+from tests.unreachable import closed_port, silent_server
 from tests.uploads.helpers import PNG_BYTES
 from uploads.services import (
     MediaStorageUnavailable,
@@ -113,3 +113,18 @@ def test_s3_unreachable_is_storage_unavailable(aws_stack: DevstackResources, set
         )
         with pytest.raises(MediaStorageUnavailable):
             staff_photo_store(note_id=NOTE_ID + 6, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
+
+
+def test_s3_that_accepts_and_never_answers_is_storage_unavailable_too(
+    aws_stack: DevstackResources, settings: SettingsWrapper
+) -> None:
+    # botocore's own defaults would wait minutes here; the media storage uses our client's timeouts.
+    with silent_server() as url:
+        settings.STORAGES = s3_storages(
+            bucket=aws_stack.bucket,
+            region=settings.AWS_REGION,
+            endpoint_url=url,
+            url_expires_seconds=settings.MEDIA_URL_EXPIRES_SECONDS,
+        )
+        with pytest.raises(MediaStorageUnavailable):
+            staff_photo_store(note_id=NOTE_ID + 7, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
