@@ -14,14 +14,14 @@ STAGE ?= dev
 # pip-compile: every transitive package pinned with its hashes; no machine-specific index or wheel folder.
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: help install run test lint format clean package bench lock
+.PHONY: help install run token test test-packages lint format clean package bench lock
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements-dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
-	@bash devstack/system-packages.sh
+	@bash devstack/system-packages.sh run
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# Only what the lock names, each file checked against its hash (docs/dependencies.md).
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
@@ -32,13 +32,21 @@ install: $(STAMP)  ## create .venv and install everything (system packages too)
 run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo data, API and admin
 	$(PY) -m devstack.run
 
-test: $(STAMP)  ## the whole test suite on real MariaDB
+token: $(STAMP)  ## a fresh demo bearer token from the running local stack (`make run` in another shell)
+	@$(PY) -m devstack.token
+
+# What only the tests, the benchmarks and the artifact check need (php-cli, wrk, readelf, Chromium):
+# `make run` never installs them.
+test-packages:
+	@bash devstack/system-packages.sh test
+
+test: $(STAMP) test-packages  ## the whole test suite on real MariaDB
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
+package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)
 
-bench: $(STAMP)  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
+bench: $(STAMP) test-packages  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, ruff format --check, mypy, the rooms' import contract (lint-imports)

@@ -7,14 +7,9 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from pytest_django import Settings as SettingsWrapper
 
-from devstack.aws_resources import DevstackResources
-from notes.admin import PHOTO_STORAGE_UNAVAILABLE_MESSAGE
-from project.settings import s3_storages
 from tests.factories import fetch_value
 from tests.notes.conftest import Member
-from tests.unreachable import closed_port
 from tests.uploads.helpers import PNG_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -106,30 +101,3 @@ def test_staff_upload_replace_and_remove_a_photo(staff_client: Client, alice: Me
     assert "photo" in refused.context["adminform"].form.errors
     assert (removed["photoKey"], removed["version"]) == (None, 3)
     assert fetch_value("SELECT photo_path FROM notes WHERE note_id = %s", [legacy_id]) is None
-
-
-def test_s3_unreachable_during_a_staff_upload_is_a_clear_message_and_changes_nothing(
-    staff_client: Client, alice: Member, aws_stack: DevstackResources, settings: SettingsWrapper
-) -> None:
-    note = alice.create()
-    legacy_id = legacy_id_of(alice)
-    url = reverse("admin:legacy_legacynote_change", args=[legacy_id])
-
-    with closed_port() as endpoint:
-        settings.STORAGES = s3_storages(
-            bucket=aws_stack.bucket,
-            region=settings.AWS_REGION,
-            endpoint_url=endpoint,
-            url_expires_seconds=settings.MEDIA_URL_EXPIRES_SECONDS,
-        )
-        response = staff_client.post(
-            url,
-            admin_form(legacy_id, headline="Changed by staff")
-            | {"photo": SimpleUploadedFile("b.png", PNG_BYTES, "image/png")},
-            follow=True,
-        )
-
-    assert response.status_code == 200
-    assert PHOTO_STORAGE_UNAVAILABLE_MESSAGE in [str(message) for message in response.context["messages"]]
-    shown = alice.client.get(f"/api/v1/notes/{note['noteId']}").json()
-    assert (shown["headline"], shown["photoKey"], shown["version"]) == ("A headline", None, 1)
