@@ -21,4 +21,7 @@ class MediaStorage(S3Storage):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         # The location options (addressing style, signature) stay the storage's; ours add the timeouts.
-        self.client_config = client_config("s3", endpoint_url=self.endpoint_url or "").merge(self.client_config)
+        # django-storages sets client_config untyped in __init__: read and write it by name.
+        location: Any = getattr(self, "client_config", None)
+        endpoint: str = getattr(self, "endpoint_url", None) or ""
+        setattr(self, "client_config", client_config("s3", endpoint_url=endpoint).merge(location))  # noqa: B010
