@@ -11,17 +11,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run token test test-fast test-packages lint format clean package bench bench-scale sdk openapi
+# pip-compile: every transitive package pinned with its hashes; no machine-specific index or wheel folder.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+
+.PHONY: help install run token test test-fast test-packages lint format clean package bench bench-scale sdk openapi lock
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements-dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
 	@bash devstack/system-packages.sh run
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# Only what the lock names, each file checked against its hash (docs/dependencies.md).
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 # The npm tools of `make sdk` and the TypeScript session test, only from the lock file.
@@ -75,6 +78,15 @@ lint: $(STAMP)  ## ruff, ruff format --check, mypy, the rooms' import contract (
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+lock:  ## regenerate the lock files (hashes) from requirements*.txt after a pin changes
+	@test -x $(VENV)/bin/pip-compile || { echo "make lock needs pip-compile: run make install first"; exit 1; }
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --output-file requirements.lock requirements.txt
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --output-file requirements-dev.lock requirements-dev.txt
+	# The Lambda build virtualenv: the runtime packages and Zappa (as pinned in requirements-dev.txt) only.
+	{ echo "-r requirements.txt"; grep -i '^zappa==' requirements-dev.txt; } > requirements-lambda.in
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --output-file requirements-lambda.lock requirements-lambda.in
+	rm -f requirements-lambda.in
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) .venv-lambda dist sdk/node_modules sdk/session/build sdk/session/generated .local .pytest_cache .mypy_cache .ruff_cache staticfiles

@@ -107,9 +107,9 @@ class CognitoAuthentication(BaseAuthentication):
         except CognitoUnavailableError as exc:
             logger.warning("Cognito tokens cannot be verified: %s", exc)
             raise AuthenticationUnavailable() from None
-        return (self.user_for_claims(claims), claims)
+        return (self.user_for_claims(claims, request), claims)
 
-    def user_for_claims(self, claims: CognitoClaims) -> Any:
+    def user_for_claims(self, claims: CognitoClaims, request: Request) -> Any:
         """The `request.user` for verified claims (to become the linked site user)."""
         return CognitoPrincipal(claims)
 

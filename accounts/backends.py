@@ -18,6 +18,9 @@ signs the person in as a Django user linked to it:
 from __future__ import annotations
 
 import logging
+import re
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
@@ -34,6 +37,7 @@ from accounts.services import site_password_check
 from accounts.tokens import CognitoClaims, verify_cognito_token
 from aws.clients import cognito_idp_client
 from legacy.models import LegacyUser
+from legacy.validators import fits_latin1
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -141,7 +145,8 @@ def _site_admin_find(login: str) -> LegacyUser | None:
     account's email, so one login never matches two accounts.
     """
     login = login.strip()
-    if not login:
+    # No site row holds other characters (and MySQL would refuse to compare them): nobody.
+    if not login or not fits_latin1(login):
         return None
     return _site_admin_query(Q(username=login)).first() or _site_admin_query(Q(email=login)).first()
 
@@ -176,6 +181,25 @@ def _linked_user_sync(site_user: LegacyUser) -> User:
 
 COGNITO_USERNAME_PREFIX = "cognito:"
 COGNITO_STAFF_GROUP = "staff"
+# Session keys of a Cognito staff sign-in: the pool's username (for AdminGetUser), when Cognito last
+# confirmed the person (time.time()), and a TOTP challenge waiting for its code.
+SESSION_COGNITO_USERNAME = "cognito_staff_username"
+SESSION_COGNITO_CHECKED_AT = "cognito_staff_checked_at"
+SESSION_MFA_PENDING = "cognito_staff_mfa_pending"
+# Cognito's challenge session lives 3 minutes; a code entered later needs a new sign-in.
+MFA_PENDING_MAX_AGE_SECONDS = 180
+MFA_CHALLENGE = "SOFTWARE_TOKEN_MFA"
+# Set on the request when the password was right and Cognito asks for the TOTP code next.
+MFA_REQUIRED_ATTRIBUTE = "cognito_staff_mfa_required"
+_TOTP_CODE = re.compile(r"[0-9]{6}")
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    """Cognito accepted the password and asks for the authenticator app's code (SOFTWARE_TOKEN_MFA)."""
+
+    session: str
+    username: str
 
 
 class CognitoStaffBackend(SyncBackend):
@@ -184,7 +208,9 @@ class CognitoStaffBackend(SyncBackend):
     The password is checked by Cognito itself (ADMIN_USER_PASSWORD_AUTH through the first app
     client); the ID token it returns is verified like any API token. Cognito groups become Django
     groups of the same names, kept in step at every sign-in; `staff` also gets the site admins'
-    permissions.
+    permissions. When Cognito answers with the TOTP challenge, the challenge waits in the session
+    and the admin asks for the code (accounts/admin_views.py, cognito_staff_mfa_complete). The
+    session is checked against Cognito again every few minutes (accounts/middleware.py).
     """
 
     def authenticate(
@@ -192,17 +218,19 @@ class CognitoStaffBackend(SyncBackend):
     ) -> User | None:
         if not username or not password or "@" not in username:
             return None
-        claims = _cognito_sign_in(username.strip(), password)
-        if claims is None:
+        outcome = _cognito_sign_in(username.strip(), password)
+        if isinstance(outcome, MfaChallenge):
+            if request is not None and hasattr(request, "session"):
+                request.session[SESSION_MFA_PENDING] = {
+                    "session": outcome.session,
+                    "username": outcome.username,
+                    "started_at": time.time(),
+                }
+                setattr(request, MFA_REQUIRED_ATTRIBUTE, True)
             return None
-        if COGNITO_STAFF_GROUP not in claims.groups:
-            logger.info("Admin sign-in refused: Cognito user %s is not in the staff group.", claims.sub)
+        if outcome is None:
             return None
-        user = _cognito_staff_user_sync(claims)
-        if not self.user_can_authenticate(user):
-            return None
-        logger.info("Cognito user %s signed into the admin.", claims.sub)
-        return user
+        return _cognito_staff_signed_in(request, outcome, backend=self)
 
     def get_user(self, user_id: Any) -> User | None:
         user = super().get_user(user_id)
@@ -211,8 +239,96 @@ class CognitoStaffBackend(SyncBackend):
         return user
 
 
-def _cognito_sign_in(email: str, password: str) -> CognitoClaims | None:
-    """Verified claims of the Cognito user, or None when Cognito refuses (or cannot be reached)."""
+def _cognito_staff_signed_in(
+    request: HttpRequest | None, claims: CognitoClaims, *, backend: ModelBackend
+) -> User | None:
+    """The Django user for verified claims of someone who may use the admin, else None."""
+    if COGNITO_STAFF_GROUP not in claims.groups:
+        logger.info("Admin sign-in refused: Cognito user %s is not in the staff group.", claims.sub)
+        return None
+    user = _cognito_staff_user_sync(claims)
+    if not backend.user_can_authenticate(user):
+        return None
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_COGNITO_USERNAME] = claims.username or claims.sub
+        request.session[SESSION_COGNITO_CHECKED_AT] = time.time()
+    logger.info("Cognito user %s signed into the admin.", claims.sub)
+    return user
+
+
+def cognito_staff_mfa_pending(request: HttpRequest) -> bool:
+    """Whether a TOTP challenge of this browser session is waiting for its code, and still young enough."""
+    pending = request.session.get(SESSION_MFA_PENDING)
+    return isinstance(pending, dict) and time.time() - float(pending.get("started_at", 0)) < MFA_PENDING_MAX_AGE_SECONDS
+
+
+def cognito_staff_mfa_complete(request: HttpRequest, *, code: str) -> User | None:
+    """Answer the pending TOTP challenge with `code`; the staff user once Cognito accepts it, else None.
+
+    A wrong code leaves the challenge pending (Cognito allows another try within its 3 minutes).
+    """
+    if not cognito_staff_mfa_pending(request):
+        request.session.pop(SESSION_MFA_PENDING, None)
+        return None
+    code = code.strip()
+    if not _TOTP_CODE.fullmatch(code):
+        return None
+    pending = request.session[SESSION_MFA_PENDING]
+    client_ids = list(settings.COGNITO_APP_CLIENT_IDS)
+    if not settings.COGNITO_USER_POOL_ID or not client_ids:
+        return None
+    try:
+        result = cognito_idp_client().admin_respond_to_auth_challenge(
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            ClientId=client_ids[0],
+            ChallengeName=MFA_CHALLENGE,
+            Session=pending["session"],
+            ChallengeResponses={"USERNAME": pending["username"], f"{MFA_CHALLENGE}_CODE": code},
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.info("Admin sign-in through Cognito: the TOTP code was refused (%s).", exc.__class__.__name__)
+        return None
+    claims = _verified_id_token(result)
+    if claims is None:
+        return None
+    request.session.pop(SESSION_MFA_PENDING, None)
+    return _cognito_staff_signed_in(request, claims, backend=CognitoStaffBackend())
+
+
+def cognito_staff_still_allowed(*, username: str) -> bool:
+    """Whether the Cognito user `username` is enabled and still in the `staff` group (SPEC §3).
+
+    Two calls (AdminGetUser, AdminListGroupsForUser). A user Cognito no longer knows is False;
+    Cognito unreachable raises CognitoUnavailableError (the caller decides; nothing is granted).
+    """
+    cognito = cognito_idp_client()
+    pool_id = settings.COGNITO_USER_POOL_ID
+    try:
+        user = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+        if not user.get("Enabled", False) or user.get("UserStatus") in {"RESET_REQUIRED", "ARCHIVED", "COMPROMISED"}:
+            return False
+        groups: list[str] = []
+        token: str | None = None
+        while True:
+            page = cognito.admin_list_groups_for_user(
+                UserPoolId=pool_id, Username=username, **({"NextToken": token} if token else {})
+            )
+            groups.extend(group["GroupName"] for group in page.get("Groups", []))
+            token = page.get("NextToken")
+            if not token:
+                break
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"UserNotFoundException", "ResourceNotFoundException"}:
+            return False
+        raise CognitoUnavailableError(f"Cognito refused the staff check: {exc.__class__.__name__}") from exc
+    except BotoCoreError as exc:
+        raise CognitoUnavailableError(f"Cognito is unreachable: {exc.__class__.__name__}") from exc
+    return COGNITO_STAFF_GROUP in groups
+
+
+def _cognito_sign_in(email: str, password: str) -> CognitoClaims | MfaChallenge | None:
+    """Verified claims of the Cognito user, a TOTP challenge to answer, or None when Cognito refuses
+    (or cannot be reached)."""
     client_ids = list(settings.COGNITO_APP_CLIENT_IDS)
     if not settings.COGNITO_USER_POOL_ID or not client_ids:
         return None
@@ -227,6 +343,13 @@ def _cognito_sign_in(email: str, password: str) -> CognitoClaims | None:
     except (ClientError, BotoCoreError) as exc:
         logger.info("Admin sign-in through Cognito refused: %s.", exc.__class__.__name__)
         return None
+    if result.get("ChallengeName") == MFA_CHALLENGE and result.get("Session"):
+        parameters = result.get("ChallengeParameters") or {}
+        return MfaChallenge(session=result["Session"], username=parameters.get("USER_ID_FOR_SRP") or email)
+    return _verified_id_token(result)
+
+
+def _verified_id_token(result: dict[str, Any]) -> CognitoClaims | None:
     id_token = (result.get("AuthenticationResult") or {}).get("IdToken")
     if not id_token:
         logger.info("Admin sign-in through Cognito refused: a challenge (%s) is pending.", result.get("ChallengeName"))

@@ -8,8 +8,9 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from accounts.authentication import CognitoAuthentication
-from accounts.errors import ACCOUNT_DELETED, ACCOUNT_UNAVAILABLE
-from accounts.services import CognitoPerson, SiteAccountUnavailable, site_user_for_cognito
+from accounts.errors import ACCOUNT_DELETED, ACCOUNT_UNAVAILABLE, API_KEY_INVALID
+from accounts.permissions import API_KEY_HEADER, HasValidApiKey
+from accounts.services import CognitoPerson, SiteAccountUnavailable, api_key_is_valid, site_user_for_cognito
 from accounts.tokens import CognitoClaims
 from legacy.models import LegacyUser
 
@@ -38,9 +39,14 @@ class SiteUserAuthentication(CognitoAuthentication):
     """Cognito token verification, then the site user it belongs to (linked on first sight).
 
     Suspended site accounts are refused with 403; deleted ones with 401 (their tokens are dead).
+    With API_KEY_REQUIRED, a call without a valid key is refused (403) before any site row is
+    created or linked.
     """
 
-    def user_for_claims(self, claims: CognitoClaims) -> Any:
+    def user_for_claims(self, claims: CognitoClaims, request: Request) -> Any:
+        # DRF authenticates before it checks permissions: HasValidApiKey alone would come too late.
+        if not api_key_is_valid(request.headers.get(API_KEY_HEADER)):
+            raise exceptions.PermissionDenied(detail=HasValidApiKey.message, code=API_KEY_INVALID)
         person = CognitoPerson(
             sub=claims.sub,
             email=claims.email,

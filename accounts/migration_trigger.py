@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from accounts.services import site_password_check
 from legacy.models import LegacyUser
+from legacy.validators import fits_latin1
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def is_user_migration_event(event: Any) -> bool:
 def _active_site_user(login: str) -> LegacyUser | None:
     """The active site user whose email (or else username) is ``login``, as the site matches them."""
     login = login.strip()
-    if not login:
+    # No site row holds other characters (and MySQL would refuse to compare them): nobody.
+    if not login or not fits_latin1(login):
         return None
     active = LegacyUser.objects.filter(status=LegacyUser.Status.ACTIVE)
     return active.filter(Q(email=login)).first() or active.filter(Q(username=login)).first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -19,12 +20,17 @@ from accounts.passwords import (
     site_password_verify,
 )
 from legacy.models import BCRYPT_PREFIX, LegacyUser
+from legacy.validators import fits_utf8mb3
 
 logger = logging.getLogger(__name__)
 
 API_KEY_BYTES = 32
 # Site usernames are at most 60 characters; a new account gets the email's local part, made unique.
 USERNAME_MAX_LENGTH = 60
+DISPLAY_NAME_MAX_LENGTH = 100
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# What stands in, in a display name, for a character the site's utf8 (3-byte) column cannot store.
+UNSTORABLE_CHARACTER = "\ufffd"
 
 
 class SiteAccountUnavailable(Exception):
@@ -45,8 +51,32 @@ class CognitoPerson:
     name: str | None = None
 
 
+def email_normalised(email: str) -> str:
+    """SPEC §3's form of an email for linking: trimmed, ASCII letters lower-cased, nothing else touched.
+
+    Not str.lower(): that maps "İ" or "K" (Kelvin) onto ASCII letters, the lookalikes the site's
+    accent-insensitive collation also confuses.
+    """
+    return email.strip().translate(_ASCII_LOWER)
+
+
+def email_linkable(email: str | None) -> str | None:
+    """The normalised email when it may link to an existing site account, else None.
+
+    Only plain ASCII addresses (one "@", no whitespace or control characters) link, and only as the
+    token gives them: a token email with spaces around it ("victim@gmail.com ") never links, as
+    the site's collation would have called it equal to another person's address.
+    """
+    if not email or email != email.strip() or not email.isascii():
+        return None
+    if email.count("@") != 1 or any(character.isspace() or ord(character) < 32 for character in email):
+        return None
+    return email_normalised(email)
+
+
 def _free_username(email: str) -> str:
-    base = (email.split("@", 1)[0] or "member")[: USERNAME_MAX_LENGTH - 8]
+    # Plain characters only: the username column is latin1 and the site shows it in URLs.
+    base = (re.sub(r"[^A-Za-z0-9._-]+", "", email.split("@", 1)[0]) or "member")[: USERNAME_MAX_LENGTH - 8]
     candidate = base
     while LegacyUser.objects.filter(username=candidate).exists():
         candidate = f"{base}-{secrets.token_hex(3)}"
@@ -101,23 +131,52 @@ def _link_on_first_sight(person: CognitoPerson) -> LegacyUser:
 
 
 def _site_account_for(person: CognitoPerson) -> tuple[LegacyUser, str]:
-    """The site account to link: the unlinked one with this verified email, or a new one."""
-    verified_email = person.email if person.email and person.email_verified else None
-    if verified_email:
-        user = LegacyUser.objects.filter(email=verified_email).first()
+    """The site account to link: the unlinked one with this verified email, or a new one.
+
+    MySQL only narrows the candidates (its collation calls "Gmaíl.com " and "gmail.com" equal);
+    the match itself is exact, in Python, on SPEC §3's normal form of both sides.
+    """
+    email = email_linkable(person.email) if person.email_verified else None
+    same_email = _site_users_with_email(email) if email else []
+    if same_email:
+        user = same_email[0]
         # Already someone else's: never share a site account between two logins.
-        if user is not None and not CognitoIdentity.objects.filter(site_user_id=user.pk).exists():
+        if not CognitoIdentity.objects.filter(site_user_id=user.pk).exists():
             return user, "email"
-    # Only a verified, unused email goes on the site; anything else would let a stranger claim it.
-    email = verified_email if verified_email and not LegacyUser.objects.filter(email=verified_email).exists() else None
+    # Only a verified, unused, plain email goes on the site; anything else would let a stranger
+    # claim it (and the site's latin1 column could not hold every address).
+    site_email = email if email and not _site_email_taken(email) else None
     user = LegacyUser.objects.create(
-        email=email or f"{person.sub}@users.invalid",
-        username=_free_username(email or person.sub),
+        email=site_email or f"{person.sub}@users.invalid",
+        username=_free_username(site_email or person.sub),
         password=site_password_unusable(),  # the site has no password for them yet
-        display_name=person.name,
+        display_name=display_name_storable(person.name),
         status=LegacyUser.Status.ACTIVE,
     )
     return user, "created"
+
+
+def _site_users_with_email(email: str) -> list[LegacyUser]:
+    """Site users whose email is exactly `email` once normalised (the query's collation only narrows)."""
+    candidates = LegacyUser.objects.filter(email=email).order_by("user_id")
+    return [user for user in candidates if email_normalised(user.email) == email]
+
+
+def _site_email_taken(email: str) -> bool:
+    # The column's unique index uses the collation: a lookalike there would refuse the insert.
+    return LegacyUser.objects.filter(email=email).exists()
+
+
+def display_name_storable(name: str | None) -> str | None:
+    """A token's name as the site's display_name column can hold it: characters it cannot store
+    (emoji, control characters) replaced, cut to the column's length; None for nothing left."""
+    if not name:
+        return None
+    storable = "".join(
+        character if fits_utf8mb3(character) and (character.isprintable() or character == " ") else UNSTORABLE_CHARACTER
+        for character in name.strip()
+    )[:DISPLAY_NAME_MAX_LENGTH]
+    return storable or None
 
 
 def site_password_check(*, site_user: LegacyUser | None, password: str) -> bool:

@@ -11,6 +11,7 @@ message that never quotes the token.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Mapping
@@ -129,6 +130,11 @@ def _read_header(token: str) -> dict[str, Any]:
     try:
         header = api_jws.get_unverified_header(token)
     except PyJWTError:
+        # PyJWT ≥ 2.13 itself refuses critical extensions it does not know: the same answer as ours.
+        if REFUSED_HEADER_PARAMETERS & _raw_header(token).keys():
+            raise TokenVerificationError(
+                errors.UNSUPPORTED_ALGORITHM, "The token header uses unsupported parameters."
+            ) from None
         raise TokenVerificationError(errors.MALFORMED_TOKEN, "The token header cannot be read.") from None
     alg = header.get("alg")
     if alg != ALLOWED_ALGORITHM:
@@ -138,6 +144,16 @@ def _read_header(token: str) -> dict[str, Any]:
     if REFUSED_HEADER_PARAMETERS & header.keys():
         raise TokenVerificationError(errors.UNSUPPORTED_ALGORITHM, "The token header uses unsupported parameters.")
     return header
+
+
+def _raw_header(token: str) -> dict[str, Any]:
+    """The token's header as JSON, undecoded by PyJWT; {} when it is not a JSON object."""
+    part = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except ValueError:
+        return {}
+    return header if isinstance(header, dict) else {}
 
 
 def _signing_key(header: Mapping[str, Any], jwks: JWKSCache) -> RSAPublicKey:
@@ -199,12 +215,18 @@ def _claims_from_payload(
         token_use=token_use,
         client_id=client_id,
         email=_optional_str(payload, "email"),
-        email_verified=payload.get("email_verified") in (True, "true"),
+        email_verified=email_verified_claim(payload.get("email_verified")),
         username=_optional_str(payload, username_claim),
         groups=_groups(payload),
         claims=MappingProxyType(payload),
         verified_by=verified_by,
     )
+
+
+def email_verified_claim(value: Any) -> bool:
+    """Whether an `email_verified` claim says yes: JSON true, or the string "true" (as API Gateway
+    passes claims). Not 1, 1.0 or "1": Python calls 1 == True, Cognito never sends it."""
+    return value is True or (isinstance(value, str) and value == "true")
 
 
 def _check_times(payload: Mapping[str, Any], *, now: float, leeway: int) -> None:

@@ -53,7 +53,30 @@ class SiteUserRateThrottle(_RateFromSettings):
 
 
 class AnonymousRateThrottle(_RateFromSettings, AnonRateThrottle):
-    """Calls without a signed-in user, keyed on the client IP (REMOTE_ADDR; see NUM_PROXIES)."""
+    """Calls without a signed-in user, keyed on the client IP as API Gateway saw it (client_ip)."""
 
     scope = "anon"
     setting_name = "API_THROTTLE_RATE_ANON"
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)
+
+
+def client_ip(request: Request) -> str:
+    """The caller's IP address: API Gateway's `requestContext` source IP on Lambda, else REMOTE_ADDR.
+
+    Never X-Forwarded-For: on a regional endpoint the client writes that header itself, and Zappa
+    copies it into REMOTE_ADDR, so each request could claim a new address and a new budget. API
+    Gateway measures the source IP of the connection (REST APIs: `identity.sourceIp`; HTTP APIs:
+    `http.sourceIp`); Zappa hands the event over in the environ as `lambda.event`.
+    """
+    event = request.META.get("lambda.event")
+    if isinstance(event, dict):
+        context = event.get("requestContext")
+        if isinstance(context, dict):
+            for holder in (context.get("identity"), context.get("http")):
+                source_ip = holder.get("sourceIp") if isinstance(holder, dict) else None
+                if isinstance(source_ip, str) and source_ip:
+                    return source_ip
+    remote_addr: str = request.META.get("REMOTE_ADDR", "")
+    return remote_addr

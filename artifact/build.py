@@ -2,8 +2,9 @@
 
     python -m artifact.build [--stage dev] [--local] [--output dist/lambridge-dev.zip]
 
-1. A build virtualenv `.venv-lambda` (the runtime's Python minor) with requirements.txt and Zappa
-   only: Zappa zips the virtualenv it runs from, so dev tools must never be in it.
+1. A build virtualenv `.venv-lambda` (the runtime's Python minor) with requirements-lambda.lock
+   (requirements.txt and Zappa, hashes required) only: Zappa zips the virtualenv it runs from, so
+   dev tools must never be in it.
 2. zappa_settings.json rendered for the stage (artifact.render) and `zappa package <stage> -s`.
 3. `lib/libmariadb.so.3` (and the connector's auth plugins) added: mysqlclient has no wheel and links
    the system's client library, which Lambda's runtime lacks; Lambda puts /var/task/lib on
@@ -26,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from artifact.render import UnfilledPlaceholders, write_rendered_settings
+from artifact.render import UnfilledPlaceholders, UnsafeStageLogging, write_rendered_settings
 from artifact.verify import ArtifactRejected, verify_artifact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,17 +54,13 @@ class BuildResult:
     settings_path: Path
 
 
+# requirements.txt and Zappa, each package pinned with its hashes (`make lock` writes it).
+LAMBDA_LOCK = "requirements-lambda.lock"
+
+
 def artifact_path(stage: str, *, local: bool = False) -> Path:
     """dist/lambridge-<stage>.zip, or dist/lambridge-<stage>-local.zip for a local artifact."""
     return DIST / f"lambridge-{stage}{'-local' if local else ''}.zip"
-
-
-def zappa_requirement() -> str:
-    """Zappa as pinned in requirements-dev.txt (the one pin both virtualenvs share)."""
-    for line in (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines():
-        if re.match(r"zappa==", line.strip(), re.IGNORECASE):
-            return line.strip()
-    raise BuildFailed("requirements-dev.txt pins no zappa==<version>.")
 
 
 def runtime_python() -> str:
@@ -89,10 +86,13 @@ def _run(command: Sequence[str], *, environment: Mapping[str, str] | None = None
 
 
 def ensure_build_venv(venv: Path = BUILD_VENV) -> Path:
-    """`.venv-lambda` with exactly requirements.txt + Zappa, reinstalled when either changes; its python."""
+    """`.venv-lambda` with exactly requirements-lambda.lock (requirements.txt + Zappa, every package
+    with its hashes), reinstalled when the lock changes; its python."""
     python = venv / "bin" / "python"
-    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8") + zappa_requirement()
-    wanted = hashlib.sha256(requirements.encode()).hexdigest()
+    lock = ROOT / LAMBDA_LOCK
+    if not lock.is_file():
+        raise BuildFailed(f"{LAMBDA_LOCK} is missing: run make lock.")
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
     stamp = venv / ".requirements.sha256"
     if python.exists() and stamp.is_file() and stamp.read_text().strip() == wanted:
         return python
@@ -106,11 +106,11 @@ def ensure_build_venv(venv: Path = BUILD_VENV) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--require-hashes",
             "-r",
-            "requirements.txt",
-            zappa_requirement(),
+            LAMBDA_LOCK,
         ],
-        step="Installing requirements.txt and Zappa into the build virtualenv",
+        step=f"Installing {LAMBDA_LOCK} into the build virtualenv",
     )
     stamp.write_text(wanted + "\n")
     return python
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             result = build(stage=arguments.stage, local=True)
-    except (BuildFailed, UnfilledPlaceholders) as exc:
+    except (BuildFailed, UnfilledPlaceholders, UnsafeStageLogging) as exc:
         print(f"make package: {exc}", file=sys.stderr)
         return 1
     try:

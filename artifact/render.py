@@ -31,6 +31,8 @@ DERIVED_FROM = {
 # The IAM statement only a `cloudsearch` stage needs; other stages ship without it, so a new account
 # (CloudSearch is closed to new customers) is never asked for a domain it cannot create.
 SEARCH_DOMAIN_SID = "SearchDomain"
+# The one stage that may log at DEBUG or run Zappa's debug mode (SPEC §9: debug is off outside dev).
+DEBUG_ALLOWED_STAGES = frozenset({"dev"})
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
 
@@ -45,6 +47,47 @@ class UnfilledPlaceholders(Exception):
             f"Stage '{stage}' cannot be packaged: set {variables} (infra/ prints them), or package with "
             "LOCAL=1 (--local) for an artifact that only runs against the local stack."
         )
+
+
+class UnsafeStageLogging(ValueError):
+    """The stage would log raw events (Zappa's handler logs each event at DEBUG: migration-trigger
+    passwords, tokens) or run Zappa's debug mode."""
+
+    def __init__(self, stage: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"Stage '{stage}' cannot be packaged: {'; '.join(problems)}. Zappa's handler logs every raw event"
+            ' (passwords of the user-migration trigger, tokens) at DEBUG; set "debug": false and'
+            ' "log_level" to INFO or WARNING in zappa_settings.json.'
+        )
+
+
+def check_stage_logging(config: Mapping[str, Any], *, stage: str) -> None:
+    """Raise UnsafeStageLogging unless the stage's effective settings keep raw events out of the logs.
+
+    `debug` and `log_level` must be written down for every stage (Zappa's defaults are debug on and
+    DEBUG); outside DEBUG_ALLOWED_STAGES they must be false and not DEBUG, and so must the app's own
+    DEBUG and LOG_LEVEL environment variables.
+    """
+    problems: list[str] = []
+    if config.get("debug") is not False:
+        if "debug" not in config:
+            problems.append('"debug" is not set (Zappa then turns it on)')
+        elif stage not in DEBUG_ALLOWED_STAGES:
+            problems.append(f'"debug" is {json.dumps(config.get("debug"))}')
+    log_level = config.get("log_level")
+    if not isinstance(log_level, str):
+        problems.append('"log_level" is not set (Zappa then logs at DEBUG)')
+    elif log_level.strip().upper() in {"DEBUG", "NOTSET"} and stage not in DEBUG_ALLOWED_STAGES:
+        problems.append(f'"log_level" is {log_level}')
+    environment = config.get("environment_variables") or {}
+    if stage not in DEBUG_ALLOWED_STAGES:
+        if str(environment.get("LOG_LEVEL", "")).strip().upper() in {"DEBUG", "NOTSET"}:
+            problems.append(f"LOG_LEVEL is {environment['LOG_LEVEL']}")
+        if str(environment.get("DEBUG", "")).strip().lower() in {"1", "true", "yes", "on"}:
+            problems.append(f"DEBUG is {environment['DEBUG']}")
+    if problems:
+        raise UnsafeStageLogging(stage, problems)
 
 
 def stage_config(settings: Mapping[str, Any], stage: str) -> dict[str, Any]:
@@ -150,9 +193,11 @@ def render_settings(
     settings: Mapping[str, Any], *, stage: str, environment: Mapping[str, str], local: bool = False
 ) -> dict[str, Any]:
     """The whole settings file with the placeholders filled; raises UnfilledPlaceholders when the
-    stage needs a value the environment does not give (unless `local`)."""
+    stage needs a value the environment does not give (unless `local`), and UnsafeStageLogging
+    when the stage would log raw events."""
     settings = without_unused_search_domain(settings, stage=stage, environment=environment)
     config = stage_config(settings, stage)
+    check_stage_logging(config, stage=stage)
     needed = placeholders_in(config)
     values = {name: environment[name] for name in needed if environment.get(name)}
     values |= derived_values({**values, **{name: value for name, value in environment.items() if value}})

@@ -19,20 +19,25 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 2
+# A check a user waits for (HEAD and a 32-byte read of a just-uploaded photo) moves almost no data:
+# one quick attempt, then the caller answers 503 + Retry-After instead of holding the request.
+QUICK_CONNECT_TIMEOUT_SECONDS = 1
+QUICK_READ_TIMEOUT_SECONDS = 2
+QUICK_MAX_ATTEMPTS = 1
 
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
-_clients: dict[tuple[str, str, str], Any] = {}
+_clients: dict[tuple[str, str, str, bool], Any] = {}
 
 
-def client_config(service_name: str, *, endpoint_url: str = "") -> Config:
-    """The botocore Config every client of ours gets: short timeouts, few retries."""
+def client_config(service_name: str, *, endpoint_url: str = "", quick: bool = False) -> Config:
+    """The botocore Config every client of ours gets: short timeouts, few retries (`quick`: shorter, one try)."""
     from botocore.config import Config
 
     options: dict[str, Any] = {
-        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        "read_timeout": READ_TIMEOUT_SECONDS,
-        "retries": {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        "connect_timeout": QUICK_CONNECT_TIMEOUT_SECONDS if quick else CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": QUICK_READ_TIMEOUT_SECONDS if quick else READ_TIMEOUT_SECONDS,
+        "retries": {"total_max_attempts": QUICK_MAX_ATTEMPTS if quick else MAX_ATTEMPTS, "mode": "standard"},
     }
     if service_name == "s3":
         # Presigned URLs and POSTs otherwise fall back to the deprecated SigV2 in us-east-1.
@@ -62,9 +67,9 @@ def get_client(service_name: str) -> Any:
     return _cached_client(service_name, settings.AWS_ENDPOINT_URL or "")
 
 
-def _cached_client(service_name: str, endpoint_url: str) -> Any:
+def _cached_client(service_name: str, endpoint_url: str, *, quick: bool = False) -> Any:
     region: str = settings.AWS_REGION
-    key = (service_name, endpoint_url, region)
+    key = (service_name, endpoint_url, region, quick)
     client = _clients.get(key)
     if client is not None:
         return client
@@ -76,7 +81,7 @@ def _cached_client(service_name: str, endpoint_url: str) -> Any:
                 service_name,
                 endpoint_url=endpoint_url or None,
                 region_name=region,
-                config=client_config(service_name, endpoint_url=endpoint_url),
+                config=client_config(service_name, endpoint_url=endpoint_url, quick=quick),
             )
             _clients[key] = client
     return client
@@ -85,6 +90,11 @@ def _cached_client(service_name: str, endpoint_url: str) -> Any:
 def s3_client() -> Any:
     """The S3 client (media bucket, presigned uploads)."""
     return get_client("s3")
+
+
+def s3_quick_client() -> Any:
+    """An S3 client for small checks a user waits for (photo attach): one attempt, short timeouts."""
+    return _cached_client("s3", settings.AWS_ENDPOINT_URL or "", quick=True)
 
 
 def dynamodb_client() -> Any:

@@ -55,7 +55,12 @@ class MotoServer(LocalServerProcess):
         return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
 
     def _extra_environment(self) -> dict[str, str]:
-        return {"MOTO_PORT": str(self.port), **(STABLE_ID_ENVIRONMENT if self.stable_ids else {})}
+        return {
+            "MOTO_PORT": str(self.port),
+            # TOTP codes of Cognito staff are checked (against moto's fixed secret) like Cognito does.
+            "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
+            **(STABLE_ID_ENVIRONMENT if self.stable_ids else {}),
+        }
 
 
 def main() -> None:

@@ -16,6 +16,20 @@ _UTF8MB3_MAX_CODEPOINT = 0xFFFF
 INVALID_CHARACTERS = "invalid_characters"
 
 
+def fits_latin1(text: str) -> bool:
+    """Whether every character of `text` fits the site's latin1 columns.
+
+    A lookup with any other character cannot match a row, and MySQL refuses to compare it with a
+    latin1 column (error 1267, "Illegal mix of collations"): callers check first.
+    """
+    return all(_fits_latin1(character) for character in text)
+
+
+def fits_utf8mb3(character: str) -> bool:
+    """Whether one character fits the site's utf8 (3-byte) column."""
+    return ord(character) <= _UTF8MB3_MAX_CODEPOINT
+
+
 def _fits_latin1(character: str) -> bool:
     try:
         character.encode("cp1252")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
@@ -19,7 +19,14 @@ from legacy.admin import LegacyModelAdmin, LegacyModelForm, admin_datetime, zero
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from notes.mobile import mobile_notes_derive, note_ids_for_uuids
 from notes.services import note_staff_save, notes_set_deleted, tags_parse
-from uploads.services import UploadRefused, media_url, staff_photo_check
+from uploads.services import MediaStorageUnavailable, UploadRefused, media_url, staff_photo_check
+
+# Shown when S3 cannot take a staff photo: an edit stores the photo before anything else, so it
+# changed nothing; a new note is saved first (its id names the photo's key) and keeps no photo.
+PHOTO_STORAGE_UNAVAILABLE_MESSAGE = (
+    "The photo could not be stored: photo storage is unreachable right now. Nothing of this edit was"
+    " saved (a new note was saved without its photo). Try again in a minute."
+)
 
 POPULAR_TAGS_IN_FILTER = 30
 # Headlines are cut in the list so that it fits a 1400 px window; the change page shows them whole.
@@ -153,12 +160,24 @@ class LegacyNoteAdmin(LegacyModelAdmin):
         return False
 
     def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
-    ) -> Any:
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         # Without the admin's own transaction around the whole form: the note is written through the
         # services, which take the note's lock and their own (durable) transaction, and send the
         # photo to the bucket before either. `notes` is MyISAM, so that transaction protected nothing.
-        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+        try:
+            response: HttpResponse = self._changeform_view(  # type: ignore[attr-defined]
+                request, object_id, form_url, extra_context
+            )
+        except MediaStorageUnavailable:
+            # A clear message on the same page instead of a server error.
+            self.message_user(request, PHOTO_STORAGE_UNAVAILABLE_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return response
 
     def save_model(self, request: HttpRequest, obj: LegacyNote, form: Any, change: bool) -> None:
         tags = form.cleaned_data["tags"] if "tags" in form.changed_data or not change else None

@@ -31,16 +31,29 @@ _request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Co
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 REDACTED = "[redacted]"
+# Names whose values are secret, inside any longer name too ("NewPassword", "IdToken", "client_secret",
+# "device_token", "X-Amz-Signature", "x-api-key"); letter case ignored.
+_SECRET_NAME = (
+    r"(?<![\w.-])[\w.-]{0,40}?"  # noqa: S105 - names of secrets, not one
+    r"(?:password|passwd|pwd|secret|token|signature|credential|authorization|api[-_]?key|policy|cookie|session)"
+    r"[\w.-]{0,40}"
+)
+# A name as it appears in JSON ("name"), Python reprs ('name'), JSON inside a JSON string (\"name\"),
+# or bare (name=, name:, query strings, headers).
+_QUOTED_NAME = rf"""(?:\\?["']{_SECRET_NAME}\\?["']|{_SECRET_NAME})"""
+# Its value: double-quoted (escapes allowed, also escaped quotes of nested JSON), single-quoted (both
+# also as Python bytes, b'...'), or bare up to a separator.
+_VALUE = r"""(?:b?\\?"(?:[^"\\]|\\[^"])*?\\?"|b?'(?:[^'\\]|\\.)*'|[^\s,&;)}\]'"]+)"""
 _SECRET_PATTERNS = [
     # JWTs (Cognito ID/access tokens): three base64url parts, the first two starting with {" .
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
     # Authorization header values.
     re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
-    # Passwords, keys and presigned-form fields written as key=value or "key": "value".
-    re.compile(
-        r"(?i)(\"?(?:password|passwd|secret|x-amz-signature|x-amz-credential|x-amz-security-token|policy|"
-        r"signature|api[-_]?key|x-api-key|token)\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,&}]+)"
-    ),
+    # Passwords, keys, tokens and presigned-form fields as "key": "value", 'key': 'value', key=value,
+    # key: value or key%3Dvalue, in any of those quotings.
+    re.compile(rf"(?i)({_QUOTED_NAME}\s*(?::|=>?|%3[dD])\s*)({_VALUE})"),
+    # Query strings: the values of every parameter ("?q=my+search&cursor=..."), whatever its name.
+    re.compile(r"([?&][^=&\s#\"'<>]{1,100}=)([^&\s#\"'<>]+)"),
     # Push device tokens without a name: APNs tokens are 64+ hex digits, FCM tokens a long
     # base64url run with a colon (as in an SNS error message or a botocore debug line).
     re.compile(r"\b[0-9A-Fa-f]{64,}\b|\b[A-Za-z0-9_-]{10,}:APA91[A-Za-z0-9_-]{20,}"),
@@ -50,11 +63,23 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def redact(text: str) -> str:
-    """``text`` with anything shaped like a token, a password or a signature blanked."""
+    """``text`` with anything shaped like a token, a password, a signature or a query value blanked."""
     text = _SECRET_PATTERNS[0].sub(REDACTED, text)
     text = _SECRET_PATTERNS[1].sub(lambda match: f"{match.group(1)} {REDACTED}", text)
     text = _SECRET_PATTERNS[2].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
-    return _SECRET_PATTERNS[3].sub(REDACTED, text)
+    text = _SECRET_PATTERNS[3].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+    return _SECRET_PATTERNS[4].sub(REDACTED, text)
+
+
+def _loggable(value: Any) -> Any:
+    """An `extra=` value as it may appear in a log line."""
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, HttpRequest):
+        # Django's request warnings pass the request: its repr holds the query string (search
+        # words, cursors). The method and path say which request it was.
+        return f"{value.method} {value.path}"
+    return redact(str(value))
 
 
 class JsonFormatter(logging.Formatter):
@@ -70,7 +95,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(_request_context.get() or {})
         for name, value in vars(record).items():
             if name not in _RECORD_ATTRIBUTES and not name.startswith("_"):
-                entry[name] = value if isinstance(value, int | float | bool) or value is None else redact(str(value))
+                entry[name] = _loggable(value)
         if record.exc_info:
             entry["exception"] = redact("".join(traceback.format_exception(*record.exc_info)))
         return json.dumps(entry, ensure_ascii=False, default=str)

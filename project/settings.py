@@ -7,6 +7,7 @@ is read when present (it is never committed; `.env.example` lists every variable
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Cognito staff are checked against Cognito again every few minutes (SPEC §3); after messages.
+    "accounts.middleware.CognitoStaffRecheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -100,6 +103,27 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- HTTPS and sessions -----------------------------------------------------------------------
+
+# On Lambda (Zappa sets SERVERTYPE before Django loads) every request arrives over HTTPS through API
+# Gateway: cookies are secure-only, browsers are told to stay on HTTPS, and a plain-HTTP request is
+# redirected. Locally (runserver, gunicorn in the benchmarks, the tests) there is no TLS.
+HTTPS_ONLY = env.bool("HTTPS_ONLY", default=os.environ.get("SERVERTYPE") == "AWS Lambda")
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+# API Gateway terminates TLS and says so in X-Forwarded-Proto (Zappa also marks its environ https).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS_ONLY else None
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+# A year, as `check --deploy` expects; 0 (off) locally, where there is no HTTPS to insist on.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS_ONLY)
+# Admin sessions last a working day, not Django's two weeks, and end with the browser.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=10 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# How often a Cognito staff member's admin session is checked against Cognito (enabled, in `staff`).
+COGNITO_STAFF_RECHECK_SECONDS = env.int("COGNITO_STAFF_RECHECK_SECONDS", default=300)
 
 # --- Databases ------------------------------------------------------------------------------
 
@@ -154,7 +178,7 @@ REST_FRAMEWORK = {
         "accounts.permissions.HasValidApiKey",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "api.openapi.LambridgeAutoSchema",
@@ -163,8 +187,8 @@ REST_FRAMEWORK = {
         "api.throttling.SiteUserRateThrottle",
         "api.throttling.AnonymousRateThrottle",
     ],
-    # The client IP is REMOTE_ADDR, which Zappa fills from API Gateway's sourceIp; X-Forwarded-For
-    # is the client's to write, so trusting it would let anyone pick their own throttle bucket.
+    # X-Forwarded-For is the client's to write (and Zappa copies it into REMOTE_ADDR): the anonymous
+    # throttle keys on API Gateway's source IP instead (api/throttling.py client_ip).
     "NUM_PROXIES": 0,
 }
 

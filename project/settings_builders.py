@@ -108,7 +108,8 @@ def s3_storages(
     `static_bucket` (default: the media bucket) when `static_url` is absolute."""
     return {
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            # django-storages' S3Storage with our client timeouts (uploads/storage.py).
+            "BACKEND": "uploads.storage.MediaStorage",
             "OPTIONS": {
                 **s3_bucket_options(bucket=bucket, region=region, endpoint_url=endpoint_url),
                 # Never replace a stored photo by a new one of the same name.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.admin_views import staff_login, staff_login_mfa
 from notes.apis.reference import ReferenceCreateNoteApi
 from notes.search.apis import ReferenceSearchNotesApi
 from project import health
@@ -17,6 +18,9 @@ admin.site.index_title = "The site's users and notes"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Before the admin's own URLs: its login page, with Cognito's TOTP step after the password.
+    path("admin/login/", staff_login),
+    path("admin/login/mfa/", staff_login_mfa, name="admin-login-mfa"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("notes.urls")),

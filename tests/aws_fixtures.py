@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import cloudsearch_domain_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_resources

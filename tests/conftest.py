@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from legacy.schema import create_legacy_tables, schema_statements
 

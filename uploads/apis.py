@@ -11,11 +11,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.identity import caller_site_user
-from api.errors import UNSUPPORTED_MEDIA_TYPE
+from api.errors import SERVICE_UNAVAILABLE, UNSUPPORTED_MEDIA_TYPE
 from api.fields import StrictCharField
-from uploads.errors import UPLOAD_TOO_LARGE
+from uploads.errors import PHOTO_NOT_IMAGE, UPLOAD_TOO_LARGE
 from uploads.models import Upload
-from uploads.services import PresignedUpload, UploadEmpty, UploadTooLarge, UploadTypeNotAllowed, upload_presign
+from uploads.services import (
+    STORAGE_RETRY_AFTER_SECONDS,
+    PresignedUpload,
+    UploadEmpty,
+    UploadTooLarge,
+    UploadTypeNotAllowed,
+    upload_presign,
+)
 
 CONTENT_TYPE_MAX_LENGTH = Upload._meta.get_field("content_type").max_length or 100
 FILENAME_MAX_LENGTH = Upload._meta.get_field("filename").max_length or 255
@@ -35,6 +42,24 @@ class UploadTypeNotAllowedError(exceptions.APIException):
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
     default_detail = "This type of file cannot be uploaded."
     default_code = UNSUPPORTED_MEDIA_TYPE
+
+
+class PhotoNotImageError(exceptions.APIException):
+    """400: the object at photoKey does not start with an image's bytes (SPEC §4)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The uploaded file is not a photo."
+    default_code = PHOTO_NOT_IMAGE
+
+
+class MediaStorageUnavailableError(exceptions.APIException):
+    """503 + Retry-After: S3 could not be reached to check a photo; nothing was changed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Photo storage is briefly unreachable; retry shortly."
+    default_code = SERVICE_UNAVAILABLE
+    # DRF's exception handler turns `wait` into the Retry-After header.
+    wait = STORAGE_RETRY_AFTER_SECONDS
 
 
 class UploadCreateInputSerializer(serializers.Serializer[Any]):

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -27,7 +27,8 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from botocore.signers import CloudFrontSigner
 
-from aws.clients import s3_client
+from aws.clients import s3_client, s3_quick_client
+from uploads.images import IMAGE_HEAD_BYTES, image_type_of
 from uploads.models import Upload
 
 UPLOAD_KEY_ROOT = "uploads"
@@ -57,6 +58,14 @@ NOT_ATTACHABLE_MESSAGE = (
     "No uploaded photo was found at this key. Upload the file with a form from POST /api/v1/uploads"
     " first, then send the key that form returned."
 )
+
+NOT_IMAGE_MESSAGE = (
+    "The uploaded file is not a photo: its content is not a JPEG, PNG, GIF, WebP or HEIC/HEIF image,"
+    " whatever its name or type says. Upload a real photo and send its key."
+)
+STORAGE_UNAVAILABLE_MESSAGE = "Photo storage is briefly unreachable; nothing was changed. Retry shortly."
+# How long a client should wait before retrying an attach or upload that S3 could not serve.
+STORAGE_RETRY_AFTER_SECONDS = 5
 
 # A signed URL is reused for a tenth of its lifetime, so a page of 50 notes signs nothing on warm
 # requests and the apps' image caches see the same URL; every URL still lives ≥ 90% of the setting.
@@ -89,6 +98,21 @@ class UploadEmpty(UploadRefused):
 
 class UploadNotAttachable(UploadRefused):
     """The key is not an uploaded, valid photo of this user (or the user may not know it exists)."""
+
+
+class UploadNotImage(UploadNotAttachable):
+    """The file's first bytes are not an allowed image format (SPEC §4 `photo_not_image`)."""
+
+
+class MediaStorageUnavailable(Exception):
+    """S3 could not be reached (or answered with a server error) while checking or storing a photo.
+
+    Nothing was changed; the caller answers 503 with Retry-After (STORAGE_RETRY_AFTER_SECONDS).
+    """
+
+    def __init__(self, message: str = STORAGE_UNAVAILABLE_MESSAGE) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -217,25 +241,41 @@ def upload_presign(*, user_id: int, content_type: str, content_length: int, file
 def upload_check_attachable(*, user_id: int, key: str) -> None:
     """Raise UploadNotAttachable unless `key` is a valid photo this user uploaded.
 
-    The key must be under the user's prefix, exist in the bucket and obey the size and type
-    rules. A key of another user gets the same answer as a missing one, so nobody learns which
-    keys exist. Makes a network call (HEAD): never call it inside a database transaction.
-    Errors reaching S3 (botocore exceptions other than a missing object) propagate.
+    The key must be under the user's prefix, exist in the bucket, obey the size and type rules,
+    and start with an image's bytes (a ranged GET of the first bytes; UploadNotImage otherwise).
+    A key of another user gets the same answer as a missing one, so nobody learns which keys
+    exist. Makes network calls (HEAD, GET of a few bytes) with one quick attempt each: never call
+    it inside a database transaction or under a lock. S3 unreachable or failing: MediaStorageUnavailable.
     """
     if not key.startswith(upload_key_prefix(user_id=user_id)) or not _is_plain_key(key):
         raise UploadNotAttachable(NOT_ATTACHABLE_MESSAGE)
+    s3 = s3_quick_client()
+    bucket = settings.AWS_STORAGE_BUCKET_NAME
     try:
-        head = s3_client().head_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key)
+        head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
             raise UploadNotAttachable(NOT_ATTACHABLE_MESSAGE) from None
-        raise
+        raise MediaStorageUnavailable() from exc
+    except BotoCoreError as exc:
+        raise MediaStorageUnavailable() from exc
     try:
         _allowed_content_type(str(head.get("ContentType", "")))
         _check_size(int(head.get("ContentLength", 0)))
     except UploadRefused as exc:
         # The owner asked: saying what is wrong with their own file reveals nothing.
         raise UploadNotAttachable(f"The uploaded file cannot be used as a photo: {exc.message}") from None
+    try:
+        first = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{IMAGE_HEAD_BYTES - 1}")
+        file_head: bytes = first["Body"].read(IMAGE_HEAD_BYTES)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+            raise UploadNotAttachable(NOT_ATTACHABLE_MESSAGE) from None
+        raise MediaStorageUnavailable() from exc
+    except BotoCoreError as exc:
+        raise MediaStorageUnavailable() from exc
+    if image_type_of(file_head) is None:
+        raise UploadNotImage(NOT_IMAGE_MESSAGE)
 
 
 # --- Photo URLs -------------------------------------------------------------------------------
@@ -244,30 +284,26 @@ def upload_check_attachable(*, user_id: int, key: str) -> None:
 def media_url(*, key: str, private: bool) -> str:
     """The URL an app shows the photo at `key` with. No network call.
 
-    With MEDIA_CDN_DOMAIN: the CloudFront URL, signed (canned policy) for every photo when
-    CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY are set (the distribution then requires it), plain
-    otherwise. Without a CDN, and for private photos when CloudFront cannot sign, an S3 presigned
-    GET: a private photo never gets an unsigned URL.
+    With MEDIA_CDN_DOMAIN and CLOUDFRONT_KEY_ID/CLOUDFRONT_PRIVATE_KEY: the CloudFront URL, signed
+    (canned policy) for every photo (the distribution's key group requires it). Otherwise an S3
+    presigned GET: without a signing key the distribution serves no photo at all (infra/template.json
+    refuses unsigned requests, since privacy is per note, not per key prefix), and a private photo
+    never gets an unsigned URL.
     Signed URLs are reused for a tenth of MEDIA_URL_EXPIRES_SECONDS (see URL_REUSE_FRACTION).
     """
     expires_in: int = settings.MEDIA_URL_EXPIRES_SECONDS
     reuse_seconds = max(1, expires_in // URL_REUSE_FRACTION)
     window_start = int(time.time()) // reuse_seconds * reuse_seconds
     domain = _cdn_domain()
-    if domain:
-        url = f"https://{domain}/{quote(key)}"
-        signing = bool(settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY)
-        if not (private or signing):
-            return url
-        # With a key configured, the distribution's key group requires a signature on every photo
-        # (infra/template.json), public ones too.
-        if signing:
-            return _cloudfront_signed_url(
-                url,
-                key_id=settings.CLOUDFRONT_KEY_ID,
-                private_key_pem=settings.CLOUDFRONT_PRIVATE_KEY,
-                expires_epoch=window_start + expires_in,
-            )
+    if domain and settings.CLOUDFRONT_KEY_ID and settings.CLOUDFRONT_PRIVATE_KEY:
+        # The distribution's key group requires a signature on every photo (infra/template.json),
+        # public ones too.
+        return _cloudfront_signed_url(
+            f"https://{domain}/{quote(key)}",
+            key_id=settings.CLOUDFRONT_KEY_ID,
+            private_key_pem=settings.CLOUDFRONT_PRIVATE_KEY,
+            expires_epoch=window_start + expires_in,
+        )
     return _s3_presigned_get_url(
         key,
         bucket=settings.AWS_STORAGE_BUCKET_NAME,
@@ -352,7 +388,17 @@ def staff_photo_check(*, file: UploadedFile) -> str:
             " Rename the file or choose another photo."
         )
     _check_size(file.size or 0)
+    if image_type_of(_uploaded_head(file)) is None:
+        raise UploadNotImage(NOT_IMAGE_MESSAGE)
     return content_type
+
+
+def _uploaded_head(file: UploadedFile) -> bytes:
+    """The first bytes of an uploaded file, leaving it at its start for whoever saves it."""
+    file.seek(0)
+    head = file.read(IMAGE_HEAD_BYTES)
+    file.seek(0)
+    return head if isinstance(head, bytes) else head.encode()
 
 
 def staff_photo_store(*, note_id: int, file: UploadedFile) -> str:
@@ -360,13 +406,16 @@ def staff_photo_store(*, note_id: int, file: UploadedFile) -> str:
 
     Checked first (staff_photo_check), then saved through the default storage (django-storages
     S3Storage) under "staff/<note_id>/<random>-<safe name>". Network calls: not inside a
-    database transaction.
+    database transaction. S3 unreachable or failing: MediaStorageUnavailable (nothing stored).
     """
     # S3Storage stores the file's own content_type: the checked, normalised one.
     file.content_type = staff_photo_check(file=file)
     name = f"{STAFF_KEY_ROOT}/{note_id}/{secrets.token_hex(RANDOM_ID_BYTES // 2)}-{safe_filename(file.name or '')}"
     # The storage may change the name (never overwriting a photo); what it returns is the key.
-    key: str = storages["default"].save(name, file)
+    try:
+        key: str = storages["default"].save(name, file)
+    except (BotoCoreError, ClientError) as exc:
+        raise MediaStorageUnavailable() from exc
     return key
 
 

@@ -3,6 +3,7 @@ writable fields with their limits, the ETag/If-Match version, and the answers to
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
@@ -17,7 +18,8 @@ from legacy.validators import validate_latin1
 from notes.errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED
 from notes.selectors import NoteView
 from notes.services import TAG_MAX_LENGTH, NoteIdTaken, NoteVersionMismatch, tags_clean
-from uploads.services import UploadNotAttachable, media_url
+from uploads.apis import MediaStorageUnavailableError, PhotoNotImageError
+from uploads.services import MediaStorageUnavailable, UploadNotAttachable, UploadNotImage, media_url
 
 HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
 TEXT_MAX_LENGTH = 65_535  # a latin1 TEXT column: one byte per character
@@ -116,8 +118,14 @@ class NotePatchInputSerializer(NoteFieldsInputSerializer):
             field.required = False
 
 
-def photo_key_refused(exc: UploadNotAttachable) -> serializers.ValidationError:
-    """A 400 on `photoKey`: the key is not the caller's finished upload."""
+def photo_key_refused(exc: UploadNotAttachable | MediaStorageUnavailable) -> exceptions.APIException:
+    """The answer when the `photoKey` given cannot be attached: 400 on `photoKey` (not the caller's
+    finished upload), 400 `photo_not_image` (its bytes are not an image), or 503 + Retry-After (S3
+    unreachable: nothing was changed)."""
+    if isinstance(exc, MediaStorageUnavailable):
+        return MediaStorageUnavailableError(exc.message)
+    if isinstance(exc, UploadNotImage):
+        return PhotoNotImageError(exc.message)
     return serializers.ValidationError({"photoKey": [str(exc)]})
 
 
@@ -138,13 +146,17 @@ def version_mismatch(exc: NoteVersionMismatch) -> Response:
     return response
 
 
+_IF_MATCH_VERSION = re.compile(r"[0-9]{1,18}")
+
+
 def if_match_version(request: Request) -> int | None:
     """The version named by If-Match (`"3"`, `3` or `W/"3"`); None when absent or `*`."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") fails) and few enough for a version column.
+    if not _IF_MATCH_VERSION.fullmatch(value):
         raise exceptions.ValidationError({"If-Match": ['If-Match must name one version, as sent in ETag, e.g. "3".']})
     return int(value)
 

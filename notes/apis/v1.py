@@ -45,7 +45,7 @@ from notes.services import (
     note_update,
 )
 from push.apis import DEVICE_ID_HEADER, DEVICE_ID_PARAMETER
-from uploads.services import UploadNotAttachable
+from uploads.services import MediaStorageUnavailable, UploadNotAttachable
 
 # PUT's optional fields: their defaults are the service's (note_replace).
 _PUT_OPTIONAL = {"visibility": "visibility", "tags": "tags", "photoKey": "photo_key"}
@@ -130,7 +130,7 @@ class NoteListCreateApi(APIView):
             )
         except NoteIdTaken as exc:
             return note_id_conflict(exc)
-        except UploadNotAttachable as exc:
+        except (UploadNotAttachable, MediaStorageUnavailable) as exc:
             raise photo_key_refused(exc) from None
         response = note_response(
             result.view, status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -222,7 +222,7 @@ class NoteDetailApi(APIView):
                 )
         except NoteVersionMismatch as exc:
             return version_mismatch(exc)
-        except UploadNotAttachable as exc:
+        except (UploadNotAttachable, MediaStorageUnavailable) as exc:
             raise photo_key_refused(exc) from None
         return note_response(updated)
 

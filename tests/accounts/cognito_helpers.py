@@ -132,7 +132,7 @@ def create_user_pool() -> tuple[str, str]:
 @cache
 def moto_private_key() -> RSAPrivateKey:
     """The private key every moto pool signs with (moto/cognitoidp/resources/jwks-private.json)."""
-    jwk = load_resource("moto.cognitoidp", "resources/jwks-private.json")
+    jwk = load_resource("cognitoidp/resources/jwks-private.json")
     key = jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
     assert isinstance(key, RSAPrivateKey)
     return key

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from accounts.deletion import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.db import connections
@@ -119,3 +120,51 @@ def test_two_first_requests_racing_make_one_account_and_one_link() -> None:
         # users is not flushed after transactional tests (Django does not manage it).
         with legacy_connection().cursor() as cursor:
             cursor.execute("DELETE FROM users WHERE username LIKE 'racer%%'")
+
+
+@pytest.mark.parametrize(
+    "token_email",
+    [
+        # The site's accent-insensitive collation calls each of these equal to the victim's address.
+        "victim@gmaíl.com",
+        "victim@gmäil.com",
+        "vıctim@gmail.com",  # dotless i
+        "victim@gmail.com ",
+        " victim@gmail.com",
+        "victim@gmail.com\t",
+        "victim@gmail.com\u00a0",
+        "victim@gmail.\u212aom",  # Kelvin sign K, which str.lower() turns into "k"
+        "VİCTİM@gmail.com",  # dotted capital I
+        "victim@ｇmail.com",  # fullwidth g
+        "victim@gmaıl.com",
+        "victim\u200b@gmail.com",  # zero-width space
+    ],
+)
+def test_a_lookalike_verified_email_never_links_the_site_account(token_email: str) -> None:
+    victim = site_user(email="victim@gmail.com", username="victim")
+
+    user = site_user_for_cognito(person=CognitoPerson(sub=str(uuid.uuid4()), email=token_email, email_verified=True))
+
+    assert user.pk != victim
+    assert CognitoIdentity.objects.get(site_user_id=user.pk).linked_by == "created"
+    assert not CognitoIdentity.objects.filter(site_user_id=victim).exists()
+
+
+def test_letter_case_of_ascii_letters_does_not_matter_for_linking() -> None:
+    existing = site_user(email="Ann.Lee@Example.com", username="annlee")
+
+    user = site_user_for_cognito(
+        person=CognitoPerson(sub="sub-annlee", email="ann.lee@example.COM", email_verified=True)
+    )
+
+    assert user.pk == existing
+
+
+def test_a_site_email_with_an_accent_is_not_linked_by_its_ascii_lookalike() -> None:
+    existing = site_user(email="jose@café.example", username="jose")
+
+    user = site_user_for_cognito(person=CognitoPerson(sub="sub-jose", email="jose@cafe.example", email_verified=True))
+
+    assert user.pk != existing
+    # The address is another person's in the site's eyes: the new account gets a placeholder.
+    assert user.email.endswith("@users.invalid")

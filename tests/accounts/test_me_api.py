@@ -8,10 +8,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.errors import TOKEN_ERROR_CODES
+from accounts.models import CognitoIdentity
+from accounts.permissions import API_KEY_INVALID
 from accounts.services import api_key_create, api_key_revoke
 from api.errors import NOT_AUTHENTICATED, VALIDATION_ERROR
 from devstack.aws_resources import DevstackResources
-from tests.accounts.cognito_helpers import cognito_tokens, unique_email
+from tests.accounts.cognito_helpers import cognito_tokens, id_token_claims, mint_token, unique_email
 from tests.factories import fetch_value, row_hex, site_user
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +143,44 @@ def test_api_keys_are_required_when_configured(aws_stack: DevstackResources, set
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "api_key_invalid"
     assert fetch_value("SELECT COUNT(*) FROM accounts_apikey WHERE digest LIKE %s", [f"%{key}%"]) == 0
+
+
+def test_a_call_without_a_valid_api_key_creates_and_links_nothing(aws_stack: DevstackResources, settings: Any) -> None:
+    settings.API_KEY_REQUIRED = True
+    existing_email = unique_email("keyless-existing")
+    site_user(email=existing_email)
+    newcomer = mint_token(id_token_claims(aws_stack, email=unique_email("keyless-new")))
+    linker = mint_token(id_token_claims(aws_stack, email=existing_email))
+    users_before = fetch_value("SELECT COUNT(*) FROM users")
+    links_before = CognitoIdentity.objects.count()
+
+    responses = [
+        APIClient().get("/api/v1/me", **bearer(token), **key)
+        for token in (newcomer, linker)
+        for key in ({}, {"HTTP_X_API_KEY": "nope"})
+    ]
+    responses.append(
+        APIClient().post("/api/v1/notes/", {"headline": "h", "text": "t"}, format="json", **bearer(newcomer))
+    )
+
+    for response in responses:
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == API_KEY_INVALID
+    assert fetch_value("SELECT COUNT(*) FROM users") == users_before
+    assert CognitoIdentity.objects.count() == links_before
+
+
+def test_a_token_whose_email_and_name_the_site_cannot_store_still_works(aws_stack: DevstackResources) -> None:
+    # Latin1 holds neither Polish "ł" nor Chinese; the utf8 (3-byte) display name holds no emoji.
+    for email, name in (
+        ("łukasz@example.com", "Łukasz 🎉"),
+        (f"{unique_email('cjk')}.中国", "用户\x00\x07"),
+        ("ünïcode@example.com", "😀" * 200),
+    ):
+        token = mint_token(id_token_claims(aws_stack, email=email, name=name))
+
+        first = APIClient().get("/api/v1/me", **bearer(token))
+        again = APIClient().get("/api/v1/me", **bearer(token))
+
+        assert first.status_code == again.status_code == 200, first.content
+        assert first.json()["userId"] == again.json()["userId"], (first.json(), again.json())

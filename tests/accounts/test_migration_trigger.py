@@ -140,3 +140,14 @@ def test_the_password_never_reaches_any_log_record(caplog: pytest.LogCaptureFixt
         text = f"{record.getMessage()} {record.args!r} {record.__dict__!r}"
         assert PASSWORD not in text
         assert OLD_PASSWORD not in text
+
+
+@pytest.mark.parametrize("source", [AUTHENTICATION, FORGOT_PASSWORD])
+@pytest.mark.parametrize("login", ["łukasz@example.com", "用户", "ellen😀@example.com", "ell\u0435n"])
+def test_a_login_the_sites_latin1_columns_cannot_hold_is_refused_like_an_unknown_one(source: str, login: str) -> None:
+    site_user(email="ellen@example.com", username="ellen", password=php_password_hash(PASSWORD))
+
+    with pytest.raises(UserMigrationRefused) as refused:
+        handle_user_migration(migration_event(source, login, PASSWORD if source == AUTHENTICATION else None))
+
+    assert str(refused.value) == "Incorrect username or password."

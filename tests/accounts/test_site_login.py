@@ -271,3 +271,11 @@ def test_async_sign_in_checks_the_site_password_too() -> None:
     assert user.get_username() == site_username(user_id)
     assert async_to_sync(sign_in)("wrong") is None
     assert async_to_sync(backend.aget_user)(user.pk) == user
+
+
+@pytest.mark.parametrize("login", ["łukasz", "用户", "ellen😀", "ellen@exampłe.com"])
+def test_a_login_the_sites_latin1_columns_cannot_hold_gets_the_normal_refusal(login: str) -> None:
+    site_admin()
+    client = Client()
+
+    assert_refused(admin_login(client, login, ADMIN_PASSWORD), client)

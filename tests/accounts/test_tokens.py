@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from accounts import errors, jwks
 from accounts.errors import CognitoUnavailableError, JWKSFetchError, TokenVerificationError
@@ -480,3 +480,26 @@ def test_jwks_answer_that_is_not_a_jwks_is_a_fetch_error() -> None:
     for document in (b"<html>", b"[]", b'{"keys": {}}', b'{"keys": [{"kty": "EC", "kid": "x"}]}'):
         with pytest.raises(JWKSFetchError):
             jwks.parse_jwks(document)
+
+
+@pytest.mark.parametrize(
+    ("value", "verified"),
+    [
+        (True, True),
+        ("true", True),
+        (1, False),
+        (1.0, False),
+        ("1", False),
+        ("True", False),
+        ("yes", False),
+        ([True], False),
+        (False, False),
+        (None, False),
+    ],
+)
+def test_email_verified_counts_only_as_json_true_or_the_string_true(
+    aws_stack: DevstackResources, value: object, verified: bool
+) -> None:
+    claims = verify_cognito_token(mint_token(id_token_claims(aws_stack, email_verified=value)))
+
+    assert claims.email_verified is verified

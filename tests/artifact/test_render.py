@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from artifact.render import UnfilledPlaceholders, placeholders_in, render_settings, stage_config
+from artifact.render import UnfilledPlaceholders, UnsafeStageLogging, placeholders_in, render_settings, stage_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Notes/stream/2026-11-21T10:00:00.000"
@@ -76,7 +76,18 @@ def test_the_stream_arn_routes_the_stream_and_scopes_the_iam_statements(committe
     assert resources["StaffSignInWithCognito"] == [
         "arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123"
     ]
-    assert resources["MediaAndStaticObjects"] == ["arn:aws:s3:::lambridge-media-production/*"]
+    # Photos only: the function never writes static/ (collectstatic runs on the operator's machine)
+    # and deletes only photos: app uploads, staff uploads and copies of the site's (account deletion).
+    assert resources["MediaObjects"] == [
+        "arn:aws:s3:::lambridge-media-production/uploads/*",
+        "arn:aws:s3:::lambridge-media-production/staff/*",
+        "arn:aws:s3:::lambridge-media-production/legacy/*",
+    ]
+    assert resources["MediaObjectDeletes"] == [
+        "arn:aws:s3:::lambridge-media-production/uploads/*",
+        "arn:aws:s3:::lambridge-media-production/staff/*",
+        "arn:aws:s3:::lambridge-media-production/legacy/*",
+    ]
     assert resources["PushNotifications"] == ["arn:aws:sns:eu-west-1:111122223333:lambridge-*"]
     assert production["cognito"]["user_pool"] == "eu-west-1_AbCdEf123"
     assert production["environment_variables"]["COGNITO_USER_POOL_ID"] == "eu-west-1_AbCdEf123"
@@ -129,3 +140,49 @@ def test_a_mysql_search_stage_ships_without_the_cloudsearch_statement(committed:
     assert cloudsearch["environment_variables"]["SEARCH_BACKEND"] == "cloudsearch"
     # Everything else is the same.
     assert len(cloudsearch["extra_permissions"]) == len(mysql["extra_permissions"]) + 1
+
+
+@pytest.mark.parametrize("stage", ["staging", "production"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"debug": True},
+        {"debug": "true"},
+        {"log_level": "DEBUG"},
+        {"log_level": "debug"},
+        {"log_level": "NOTSET"},
+        {"environment_variables": {"LOG_LEVEL": "DEBUG"}},
+        {"environment_variables": {"DEBUG": "True"}},
+    ],
+)
+def test_a_real_stage_that_would_log_raw_events_is_refused(
+    committed: dict[str, Any], stage: str, change: dict[str, Any]
+) -> None:
+    settings = json.loads(json.dumps(committed))
+    for name, value in change.items():
+        if isinstance(value, dict):
+            settings[stage][name] = settings[stage].get(name, {}) | value
+        else:
+            settings[stage][name] = value
+
+    with pytest.raises(UnsafeStageLogging):
+        render_settings(settings, stage=stage, environment={}, local=True)
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "production"])
+@pytest.mark.parametrize("name", ["debug", "log_level"])
+def test_a_stage_that_leaves_zappas_debug_defaults_in_place_is_refused(
+    committed: dict[str, Any], stage: str, name: str
+) -> None:
+    settings = json.loads(json.dumps(committed))
+    # Removed wherever the stage could inherit it from: Zappa's default (debug on, DEBUG) applies.
+    for config in settings.values():
+        config.pop(name, None)
+
+    with pytest.raises(UnsafeStageLogging, match=name):
+        render_settings(settings, stage=stage, environment={}, local=True)
+
+
+def test_the_committed_stages_render(committed: dict[str, Any]) -> None:
+    for stage in ("dev", "staging", "production"):
+        render_settings(committed, stage=stage, environment={}, local=True)

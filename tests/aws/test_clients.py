@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import (
     CONNECT_TIMEOUT_SECONDS,

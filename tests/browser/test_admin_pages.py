@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import AccountDeletion, ApiKey, CognitoIdentity

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import cognito_idp_client, dynamodb_client, dynamodbstreams_client, s3_client
 from devstack.aws_resources import (

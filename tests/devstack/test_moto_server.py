@@ -7,7 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import reset_clients
 from devstack.aws_resources import ensure_resources

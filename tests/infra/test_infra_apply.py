@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import cloudsearch_client, dynamodb_client, get_client, reset_clients, s3_client
 from devstack.cloudsearch.process import CloudSearchServer

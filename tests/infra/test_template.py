@@ -163,3 +163,61 @@ def test_cloudsearch_is_optional_and_mysql_search_is_the_default() -> None:
     assert (denied["Sid"], denied["Effect"], denied["Action"]) == ("NoSearchDomain", "Deny", granted["Action"])
     assert template["Outputs"]["SearchDomainName"]["Condition"] == "UsesCloudSearch"
     assert template["Outputs"]["SearchBackend"]["Value"] == {"Ref": "SearchBackend"}
+
+
+def test_without_a_signing_key_the_distribution_serves_no_photo_unsigned() -> None:
+    (distribution,) = _resources("AWS::CloudFront::Distribution").values()
+    (refusal_name, refusal), *others = _resources("AWS::CloudFront::Function").items()
+    conditions = load_template()["Conditions"]
+
+    default = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    # Exactly one of the two guards holds, whatever CloudFrontPublicKey is: a key group, or a refusal.
+    assert default["TrustedKeyGroups"]["Fn::If"][0] == "HasSigningKey"
+    assert default["TrustedKeyGroups"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert default["FunctionAssociations"]["Fn::If"] == [
+        "HasSigningKey",
+        {"Ref": "AWS::NoValue"},
+        [{"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [refusal_name, "FunctionARN"]}}],
+    ]
+    assert refusal["Condition"] == "NoSigningKey"
+    assert conditions["NoSigningKey"] == {"Fn::Not": [{"Condition": "HasSigningKey"}]}
+    assert refusal["Properties"]["AutoPublish"] is True
+    assert "statusCode: 403" in refusal["Properties"]["FunctionCode"]
+    assert others == []
+    # static/* (the admin's CSS and JS, public by nature) is the only other way into the bucket.
+    behaviors = distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    assert [behavior["PathPattern"] for behavior in behaviors] == ["static/*"]
+
+
+def test_the_function_deletes_only_photos_and_never_writes_static_files() -> None:
+    (policy,) = _resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    media = [statement for statement in statements if any("MediaBucket.Arn" in str(r) for r in _listed(statement))]
+    object_resources = {str(resource) for statement in media for resource in _listed(statement["Resource"])}
+    deletes = [statement for statement in media if "s3:DeleteObject" in _listed(statement["Action"])]
+
+    assert all("static" not in resource and not resource.endswith("}/*'}") for resource in object_resources)
+    # The photos of a deleted account go (SPEC §12): app uploads, staff photos, copies of the site's.
+    assert [set(map(str, _listed(statement["Resource"]))) for statement in deletes] == [
+        {
+            "{'Fn::Sub': '${MediaBucket.Arn}/uploads/*'}",
+            "{'Fn::Sub': '${MediaBucket.Arn}/staff/*'}",
+            "{'Fn::Sub': '${MediaBucket.Arn}/legacy/*'}",
+        }
+    ]
+    assert all(_listed(statement["Action"]) == ["s3:DeleteObject"] for statement in deletes)
+
+
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_user_pool_can_require_totp_for_the_staff_sign_in() -> None:
+    template = load_template()
+    (pool,) = _resources("AWS::Cognito::UserPool").values()
+
+    assert template["Parameters"]["UserPoolMfa"]["AllowedValues"] == ["OFF", "OPTIONAL", "ON"]
+    assert template["Parameters"]["UserPoolMfa"]["Default"] == "OFF"
+    assert pool["Properties"]["MfaConfiguration"] == {"Ref": "UserPoolMfa"}
+    assert pool["Properties"]["EnabledMfas"]["Fn::If"][:2] == ["HasUserPoolMfa", ["SOFTWARE_TOKEN_MFA"]]

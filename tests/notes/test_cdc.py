@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connections
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources, ensure_notes_table

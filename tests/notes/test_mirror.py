@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources

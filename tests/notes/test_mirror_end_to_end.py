@@ -13,7 +13,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources, ensure_notes_table

@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import F
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_notes_table

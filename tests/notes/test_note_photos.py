@@ -4,17 +4,23 @@ photos of the site's old upload folder, once copied, shown the same way."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import requests
 from django.core.management import call_command
+from pytest_django import Settings as SettingsWrapper
 
+from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources
 from tests.factories import site_note
 from tests.notes.conftest import Member
+from tests.unreachable import closed_port, silent_server
 from tests.uploads.helpers import PNG_BYTES, app_upload
+from uploads.errors import PHOTO_NOT_IMAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +85,50 @@ def test_the_sites_old_photos_show_once_copied(aws_stack: DevstackResources, ali
         assert after[headline]["photoKey"] == f"legacy/{photo_path}"
         assert requests.get(after[headline]["s3Url"], timeout=10).content == PNG_BYTES
     assert after["Seen before the import"]["version"] == before[0]["version"] + 1
+
+
+def uploaded_key_of(member: Member, content: bytes) -> str:
+    presigned = member.client.post(
+        "/api/v1/uploads",
+        {"contentType": "image/png", "contentLength": len(content), "filename": "beach.png"},
+        format="json",
+    ).json()
+    assert app_upload(presigned["url"], presigned["fields"], content).status_code in {200, 201, 204}
+    return str(presigned["key"])
+
+
+@pytest.mark.parametrize(
+    "content", [b"<html><script>alert(1)</script></html>", b"%PDF-1.7", b'<svg onload="alert(1)"/>', b"plain text"]
+)
+def test_a_file_uploaded_as_png_that_is_not_an_image_is_a_400_photo_not_image(alice: Member, content: bytes) -> None:
+    key = uploaded_key_of(alice, content)
+    note = alice.create()
+
+    created = alice.client.post("/api/v1/notes/", {"headline": "h", "text": "t", "photoKey": key}, format="json")
+    patched = alice.client.patch(f"/api/v1/notes/{note['noteId']}", {"photoKey": key}, format="json")
+
+    for response in (created, patched):
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == PHOTO_NOT_IMAGE
+    assert alice.client.get(f"/api/v1/notes/{note['noteId']}").json()["version"] == 1
+    assert len(alice.client.get("/api/v1/notes/").json()["results"]) == 1
+
+
+@pytest.mark.parametrize("endpoint", [closed_port, silent_server])
+def test_s3_unreachable_during_an_attach_is_a_503_with_retry_after(
+    alice: Member, settings: SettingsWrapper, endpoint: Callable[[], AbstractContextManager[str]]
+) -> None:
+    key = uploaded_key(alice)
+    note = alice.create()
+
+    with endpoint() as url:
+        settings.AWS_ENDPOINT_URL = url
+        created = alice.client.post("/api/v1/notes/", {"headline": "h", "text": "t", "photoKey": key}, format="json")
+        patched = alice.client.patch(f"/api/v1/notes/{note['noteId']}", {"photoKey": key}, format="json")
+
+    for response in (created, patched):
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == SERVICE_UNAVAILABLE
+        assert int(response["Retry-After"]) > 0
+    assert alice.client.get(f"/api/v1/notes/{note['noteId']}").json()["version"] == 1
+    assert len(alice.client.get("/api/v1/notes/").json()["results"]) == 1

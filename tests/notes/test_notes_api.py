@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from api.errors import NOT_FOUND, VALIDATION_ERROR
+from api.errors import NOT_FOUND, PARSE_ERROR, VALIDATION_ERROR
 from notes.errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED
 from tests.factories import fetch_value, legacy_connection, row_hex, site_note, site_user
 from tests.notes.conftest import Member
@@ -381,3 +381,50 @@ def test_every_notes_route_needs_a_token(alice: Member) -> None:
         response = getattr(anonymous, method)(url)
         assert response.status_code == 401, (method, url)
         assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        '"²"',
+        "³",
+        '"١"',  # Arabic-Indic one
+        '"１"',  # fullwidth one
+        'W/"߁"',  # NKo one
+        '"𝟙"',  # mathematical double-struck one
+        '"' + "1" * 5000 + '"',
+        "9" * 19,
+        '"-1"',
+        '"+1"',
+        '" 1"',
+        '"1_000"',
+    ],
+)
+def test_an_if_match_that_is_not_a_plain_version_is_a_400_and_changes_nothing(alice: Member, if_match: str) -> None:
+    note = alice.create()
+    url = f"/api/v1/notes/{note['noteId']}"
+
+    responses = [
+        alice.client.patch(url, {"headline": "x"}, format="json", HTTP_IF_MATCH=if_match),
+        alice.client.put(url, {"headline": "x", "text": "y"}, format="json", HTTP_IF_MATCH=if_match),
+        alice.client.delete(url, HTTP_IF_MATCH=if_match),
+    ]
+
+    for response in responses:
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == VALIDATION_ERROR
+        assert "If-Match" in response.json()["error"]["fields"]
+    assert alice.client.get(url).json()["version"] == 1
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"headline": ' + "[" * 100_000, '{"tags": ' + "{" * 50_000])
+def test_a_deeply_nested_json_body_is_a_400_parse_error(alice: Member, body: str) -> None:
+    note = alice.create()
+
+    created = alice.client.post("/api/v1/notes/", body, content_type="application/json")
+    patched = alice.client.patch(f"/api/v1/notes/{note['noteId']}", body, content_type="application/json")
+
+    for response in (created, patched):
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == PARSE_ERROR
+    assert alice.client.get(f"/api/v1/notes/{note['noteId']}").json()["version"] == 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from api.errors import NOT_AUTHENTICATED, SERVICE_UNAVAILABLE, VALIDATION_ERROR

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from devstack.moto_server import free_port
 from notes.search import SearchDocument, SearchUnavailable, cloudsearch, search_backend

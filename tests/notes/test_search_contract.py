@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources, ensure_notes_table

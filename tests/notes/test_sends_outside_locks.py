@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import connections
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from aws.clients import reset_clients

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from devstack.aws_resources import DevstackResources
 from devstack.moto_server import free_port

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from tests.factories import fetch_value
 from tests.notes.conftest import Member

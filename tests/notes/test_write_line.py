@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from api.errors import SERVICE_UNAVAILABLE
 from legacy.models import LegacyNote, LegacyNoteTag

@@ -101,3 +101,43 @@ def test_redaction_blanks_what_a_library_might_print() -> None:
     assert "hunter22" not in text
     assert "0123456789abcdef" not in text
     assert "eyJzdWIi" not in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{'password': 'hunter22', 'user': 'bob'}",
+        "event={'request': {'password': 'hunter22 with spaces, and commas'}}",
+        "{'PreviousPassword': 'hunter22', 'ProposedPassword': \"hunter22\"}",
+        '{"NewPassword":"hunter22"}',
+        '"{\\"password\\": \\"hunter22\\"}"',
+        "b'password': b'hunter22'",
+        "password=hunter22&next=/admin/",
+        "password%3Dhunter22%26next%3D%2Fadmin%2F",
+        "{'AccessToken': 'hunter22', 'RefreshToken': 'hunter22'}",
+        "deviceToken: hunter22",
+        "client_secret = hunter22",
+        "SECRET_KEY='hunter22'",
+        "x-api-key: hunter22",
+        "GET /api/v1/notes/search?q=hunter22 HTTP/1.1",
+        "https://bucket.s3.amazonaws.com/k?X-Amz-Credential=hunter22&X-Amz-Signature=hunter22",
+        "<WSGIRequest: GET '/api/v1/notes/?cursor=hunter22'>",
+    ],
+)
+def test_redaction_covers_every_quoting(line: str) -> None:
+    assert "hunter22" not in redact(line)
+
+
+def test_django_request_warnings_never_log_query_values(aws_stack: DevstackResources, log_output: io.StringIO) -> None:
+    APIClient().get("/api/v1/notes/search?q=my+private+words&cursor=c3VwZXJzZWNyZXQ")
+    APIClient().get("/api/v1/nowhere?q=my+private+words")
+    email = unique_email("query")
+    site_user(email=email)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {cognito_tokens(aws_stack, email=email).id_token}")
+    client.get("/api/v1/notes/?cursor=my+private+words")
+
+    output = log_output.getvalue()
+    assert output
+    assert "private" not in output
+    assert "c3VwZXJzZWNyZXQ" not in output

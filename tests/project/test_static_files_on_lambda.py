@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
 from devstack.aws_resources import DevstackResources, ensure_notes_table

@@ -162,3 +162,104 @@ def test_missing_unsafe_and_unreadable_paths_are_listed_not_fatal(
 )
 def test_safe_path_parts(photo_path: str, parts: tuple[str, ...] | None) -> None:
     assert safe_path_parts(photo_path) == parts
+
+
+SITE_SECRET = b"<?php $db_password = 'hunter2'; // config.php"
+
+
+def in_bucket(bucket: str, key: str) -> bool:
+    listed = s3_client().list_objects_v2(Bucket=bucket, Prefix=key)
+    return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
+def test_files_outside_the_uploads_folder_are_never_read_even_through_links(
+    aws_stack: DevstackResources, site_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    (site_root / "config.php").write_bytes(SITE_SECRET)
+    # An image outside the uploads folder is refused too: the folder is the boundary, not the type.
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "photo.png").write_bytes(PNG_BYTES)
+    folder = site_root / "uploads" / run
+    folder.mkdir()
+    (folder / "config.jpg").symlink_to(site_root / "config.php")
+    (folder / "relative.png").symlink_to(Path("..") / ".." / "config.php")
+    (folder / "outside.png").symlink_to(elsewhere / "photo.png")
+    (folder / "etc").symlink_to("/etc")
+    (folder / "ok.png").write_bytes(PNG_BYTES)
+    # A link that stays inside the folder is fine.
+    (folder / "alias.png").symlink_to(folder / "ok.png")
+    outside = [
+        f"uploads/{run}/config.jpg",
+        f"uploads/{run}/relative.png",
+        f"uploads/{run}/outside.png",
+        f"uploads/{run}/etc/passwd",
+        f"uploads/{run}/etc/hostname",
+    ]
+    # Names the site's root file: there is no such file in the uploads folder.
+    missing = ["config.php", "uploads/config.php"]
+    unsafe = ["uploads/../config.php", str(site_root / "config.php")]
+    inside = [f"uploads/{run}/ok.png", f"uploads/{run}/alias.png"]
+
+    for source in (site_root, site_root / "uploads"):
+        LegacyMediaFile.objects.filter(photo_path__in=inside).delete()
+        report = legacy_media_import(source=source, photo_paths=[*outside, *missing, *unsafe, *inside], progress=False)
+
+        assert report.outside == outside
+        assert report.missing == missing
+        assert report.unsafe == unsafe
+        assert report.copied == inside
+    for photo_path in [*outside, *missing, *unsafe]:
+        assert not in_bucket(aws_stack.bucket, f"legacy/{photo_path}")
+    assert not LegacyMediaFile.objects.filter(photo_path__in=[*outside, *missing, *unsafe]).exists()
+
+
+def test_the_uploads_folder_may_itself_be_a_link(aws_stack: DevstackResources, tmp_path: Path) -> None:
+    run = uuid.uuid4().hex[:8]
+    volume = tmp_path / "volume"
+    (volume / run).mkdir(parents=True)
+    (volume / run / "ok.png").write_bytes(PNG_BYTES)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "uploads").symlink_to(volume)
+
+    report = legacy_media_import(source=site, photo_paths=[f"uploads/{run}/ok.png"], progress=False)
+
+    assert report.copied == [f"uploads/{run}/ok.png"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("config.jpg", SITE_SECRET),
+        ("notes.png", b"just some text"),
+        ("paper.jpg", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 a pdf"),
+        ("page.gif", b"<!doctype html><html><script>alert(1)</script></html>"),
+        ("drawing.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("archive.jpg", b"PK\x03\x04 a zip"),
+        ("movie.heic", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00"),
+        ("sound.webp", b"RIFF\x10\x00\x00\x00WAVEfmt "),
+        ("empty.png", b""),
+        ("almost.png", PNG_BYTES[:7]),
+    ],
+)
+def test_files_that_are_not_images_by_content_are_reported_not_sent(
+    aws_stack: DevstackResources, site_root: Path, name: str, content: bytes
+) -> None:
+    photo_path = site_file(site_root, f"uploads/{uuid.uuid4().hex[:8]}/{name}", content)
+
+    report = legacy_media_import(source=site_root, photo_paths=[photo_path], progress=False)
+
+    assert report.not_image == [photo_path]
+    assert report.copied == []
+    assert not in_bucket(aws_stack.bucket, f"legacy/{photo_path}")
+    assert not LegacyMediaFile.objects.filter(photo_path=photo_path).exists()
+
+
+def test_a_photo_is_stored_with_the_type_its_bytes_show(aws_stack: DevstackResources, site_root: Path) -> None:
+    # A PNG the site saved as ".jpg": browsers are told the truth.
+    photo_path = site_file(site_root, f"uploads/{uuid.uuid4().hex[:8]}/renamed.jpg", PNG_BYTES)
+
+    legacy_media_import(source=site_root, photo_paths=[photo_path], progress=False)
+
+    assert stored(aws_stack.bucket, f"legacy/{photo_path}")[:2] == (PNG_BYTES, "image/png")

@@ -41,7 +41,7 @@ def test_defaults_and_an_escaped_pem_from_one_line_of_environment() -> None:
     assert values["max"] == 10 * 1024 * 1024
     assert values["types"] == ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"]
     media = values["storages"]["default"]
-    assert media["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert media["BACKEND"] == "uploads.storage.MediaStorage"
     assert media["OPTIONS"]["endpoint_url"] == "http://127.0.0.1:5000"
     assert media["OPTIONS"]["addressing_style"] == "path"
     assert media["OPTIONS"]["signature_version"] == "s3v4"

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import s3_client
 from devstack.aws_resources import DevstackResources
+from project.settings import s3_storages
+from tests.unreachable import closed_port, silent_server
 from tests.uploads.helpers import PNG_BYTES
-from uploads.services import UploadEmpty, UploadTooLarge, UploadTypeNotAllowed, staff_photo_store
+from uploads.services import (
+    MediaStorageUnavailable,
+    UploadEmpty,
+    UploadNotImage,
+    UploadTooLarge,
+    UploadTypeNotAllowed,
+    staff_photo_store,
+)
 
 NOTE_ID = 424242
 
@@ -72,3 +81,50 @@ def test_too_large_and_empty_files_are_refused(aws_stack: DevstackResources, set
         staff_photo_store(note_id=note_id, file=SimpleUploadedFile("a.png", b"", "image/png"))
 
     assert stored_keys(aws_stack.bucket, note_id) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "content"),
+    [
+        ("photo.png", "image/png", b"<?php system($_GET['c']);"),
+        ("photo.jpg", "image/jpeg", b"<html><script>alert(1)</script></html>"),
+        ("photo.gif", "image/gif", b"%PDF-1.7"),
+        ("photo.webp", "image/webp", b"RIFF\x10\x00\x00\x00WAVEfmt "),
+    ],
+)
+def test_a_file_with_an_image_name_and_type_but_other_content_is_refused(
+    aws_stack: DevstackResources, name: str, content_type: str, content: bytes
+) -> None:
+    note_id = NOTE_ID + 5
+
+    with pytest.raises(UploadNotImage):
+        staff_photo_store(note_id=note_id, file=SimpleUploadedFile(name, content, content_type))
+
+    assert stored_keys(aws_stack.bucket, note_id) == []
+
+
+def test_s3_unreachable_is_storage_unavailable(aws_stack: DevstackResources, settings: SettingsWrapper) -> None:
+    with closed_port() as url:
+        settings.STORAGES = s3_storages(
+            bucket=aws_stack.bucket,
+            region=settings.AWS_REGION,
+            endpoint_url=url,
+            url_expires_seconds=settings.MEDIA_URL_EXPIRES_SECONDS,
+        )
+        with pytest.raises(MediaStorageUnavailable):
+            staff_photo_store(note_id=NOTE_ID + 6, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
+
+
+def test_s3_that_accepts_and_never_answers_is_storage_unavailable_too(
+    aws_stack: DevstackResources, settings: SettingsWrapper
+) -> None:
+    # botocore's own defaults would wait minutes here; the media storage uses our client's timeouts.
+    with silent_server() as url:
+        settings.STORAGES = s3_storages(
+            bucket=aws_stack.bucket,
+            region=settings.AWS_REGION,
+            endpoint_url=url,
+            url_expires_seconds=settings.MEDIA_URL_EXPIRES_SECONDS,
+        )
+        with pytest.raises(MediaStorageUnavailable):
+            staff_photo_store(note_id=NOTE_ID + 7, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from api.errors import NOT_AUTHENTICATED, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
 import pytest
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import s3_client
 from devstack.aws_resources import DevstackResources
+from tests.unreachable import closed_port, silent_server
 from tests.uploads.helpers import PNG_BYTES, app_upload, new_site_user
 from uploads.services import (
     NOT_ATTACHABLE_MESSAGE,
+    NOT_IMAGE_MESSAGE,
+    MediaStorageUnavailable,
     UploadNotAttachable,
+    UploadNotImage,
     upload_check_attachable,
     upload_key_prefix,
     upload_presign,
@@ -96,3 +103,60 @@ def test_a_file_over_the_limit_is_refused_although_moto_accepted_it(
     message = refusal(owner, key)
 
     assert f"{len(PNG_BYTES)} bytes" in message
+
+
+NOT_IMAGES = [
+    b"<?php echo 'hi';",
+    b"<html><script>alert(1)</script></html>",
+    b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+    b"%PDF-1.7 a pdf",
+    b"PK\x03\x04 a zip",
+    b"\x00\x00\x00\x18ftypmp42 an mp4",
+    b"RIFF\x10\x00\x00\x00WAVEfmt ",
+    b"GIF88a not quite",
+    PNG_BYTES[:7],
+    b"MZ an exe",
+]
+
+
+@pytest.mark.parametrize("content", NOT_IMAGES)
+def test_an_object_uploaded_as_png_that_is_no_image_is_refused(aws_stack: DevstackResources, content: bytes) -> None:
+    owner = new_site_user()
+    key = uploaded_photo(owner, content)
+
+    with pytest.raises(UploadNotImage) as refused:
+        upload_check_attachable(user_id=owner, key=key)
+
+    assert refused.value.message == NOT_IMAGE_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+        b"GIF89a\x01\x00\x01\x00",
+        b"RIFF\x24\x00\x00\x00WEBPVP8 ",
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00",
+        b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00",
+    ],
+)
+def test_every_allowed_image_format_is_recognised_by_its_first_bytes(
+    aws_stack: DevstackResources, content: bytes
+) -> None:
+    owner = new_site_user()
+    key = uploaded_photo(owner, content + b"\x00" * 64)
+
+    upload_check_attachable(user_id=owner, key=key)
+
+
+@pytest.mark.parametrize("endpoint", [closed_port, silent_server])
+def test_s3_unreachable_is_storage_unavailable_not_a_refusal(
+    aws_stack: DevstackResources, settings: SettingsWrapper, endpoint: Callable[[], AbstractContextManager[str]]
+) -> None:
+    owner = new_site_user()
+    key = uploaded_photo(owner)
+
+    with endpoint() as url:
+        settings.AWS_ENDPOINT_URL = url
+        with pytest.raises(MediaStorageUnavailable):
+            upload_check_attachable(user_id=owner, key=key)

@@ -32,7 +32,8 @@ def site_photo_paths() -> Iterator[str]:
 class Command(BaseCommand):
     help = (
         "Copy the files named by the site's notes.photo_path into the media bucket under legacy/. Resumable"
-        " and idempotent: unchanged files already copied are skipped. Missing files are listed, not fatal."
+        " and idempotent: unchanged files already copied are skipped. Reads only images inside the uploads folder;"
+        " missing, outside and non-image files are listed, not fatal."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -61,9 +62,11 @@ class Command(BaseCommand):
         replaced = f" ({len(report.replaced)} changed since the last run)" if report.replaced else ""
         self.stdout.write(self.style.SUCCESS(f"Copied: {len(report.copied)}{replaced}"))
         self.stdout.write(f"Already there: {len(report.already_there)}")
-        self._listed("Missing (no such file under --source)", report.missing)
+        self._listed("Missing (no such file in the uploads folder)", report.missing)
         self._listed("Unsafe paths (absolute or with '..'; not read)", report.unsafe)
+        self._listed("Outside the uploads folder (a link out of it; not read)", report.outside)
         self._listed("Unreadable (permissions, or not a file)", report.unreadable)
+        self._listed("Not an image (by content; not copied)", report.not_image)
 
     def _listed(self, heading: str, paths: list[str]) -> None:
         line = f"{heading}: {len(paths)}"
