@@ -221,3 +221,17 @@ def test_the_user_pool_can_require_totp_for_the_staff_sign_in() -> None:
     assert template["Parameters"]["UserPoolMfa"]["Default"] == "OFF"
     assert pool["Properties"]["MfaConfiguration"] == {"Ref": "UserPoolMfa"}
     assert pool["Properties"]["EnabledMfas"]["Fn::If"][:2] == ["HasUserPoolMfa", ["SOFTWARE_TOKEN_MFA"]]
+
+
+def test_an_optional_parameter_group_turns_on_the_row_based_binlog_that_cdc_reads() -> None:
+    template = load_template()
+    (group,) = _resources("AWS::RDS::DBParameterGroup").values()
+
+    assert template["Parameters"]["DatabaseParameterGroupFamily"]["Default"] == ""
+    assert group["Condition"] == "HasDatabaseParameterGroup"
+    assert group["Properties"]["Parameters"] == {
+        "binlog_format": "ROW",
+        "binlog_row_image": "FULL",
+        "binlog_row_metadata": "FULL",
+    }
+    assert template["Outputs"]["BinlogParameterGroupName"]["Value"] == {"Ref": "BinlogParameterGroup"}
