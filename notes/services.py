@@ -287,7 +287,7 @@ def note_update(
     text: str | _Unset = UNSET,
     visibility: str | _Unset = UNSET,
     tags: Iterable[str] | _Unset = UNSET,
-    photo_key: str | None | _Unset = UNSET,
+    photo_key: str | _Unset | None = UNSET,
     device_id: str | None = None,
 ) -> NoteView:
     """Change the given parts of a note (already authorized: the caller owns it); PATCH.

@@ -27,7 +27,8 @@ from api.errors import SERVICE_UNAVAILABLE
 from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.stream_poller import StreamPoller
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import mirror_send
+from notes.reconcile import mirror_reconcile
 from tests.accounts.deletion_world import (
     Person,
     assert_fully_deleted,

@@ -25,7 +25,8 @@ from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.moto_server import free_port
 from devstack.stream_poller import StreamPoller
-from notes.mirror import mirror_reconcile, mirror_send
+from notes.mirror import mirror_send
+from notes.reconcile import mirror_reconcile
 from notes.reindex import search_reindex
 from notes.search import SearchDocument, search_backend
 from notes.search.apis import SEARCH_RETRY_AFTER_SECONDS
