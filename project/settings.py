@@ -100,6 +100,12 @@ MYSQL_INIT_COMMAND = (
 )
 
 
+# A Secrets Manager secret {"username", "password"} for every MySQL database (RDS writes and
+# rotates it); read at the first connection and again when MySQL refuses the cached password.
+# Empty: the URLs carry the credentials.
+DATABASE_SECRET_ARN = env.str("DATABASE_SECRET_ARN", default="")
+
+
 def database_from_url(url: str) -> dict[str, Any]:
     """One DATABASES entry from a URL, with Lambridge's MySQL options."""
     config: dict[str, Any] = environ.Env.db_url_config(url)
@@ -119,6 +125,8 @@ def database_from_url(url: str) -> dict[str, Any]:
         # Lambda reuses a process for many requests; keep the connection, but check it first.
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True
+        if DATABASE_SECRET_ARN:
+            config["SECRET_ARN"] = DATABASE_SECRET_ARN
     return config
 
 
