@@ -167,3 +167,6 @@ class LegacyNoteAdmin(LegacyModelAdmin):
     def restore(self, request: HttpRequest, queryset: QuerySet[LegacyNote]) -> None:
         changed = notes_set_deleted(notes=queryset.filter(deleted=True), deleted=False)
         self.message_user(request, f"{changed} note(s) restored.", messages.SUCCESS)
+
+
+from notes import admin_mirror  # noqa: E402, F401 - registers the Mirror status page

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every later log line of the request carries its id, and its own line measures it all.
     "project.logs.RequestLogMiddleware",
+    # CloudWatch metrics (EMF lines) for every request, the cold start included.
+    "project.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: DRF's parsers would otherwise accept any size.
     "project.error_pages.ApiBodySizeLimitMiddleware",
@@ -76,7 +78,8 @@ WSGI_APPLICATION = "project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # templates/admin/base_site.html extends Django's own (the mirror's failure banner).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -269,6 +272,9 @@ API_KEY_REQUIRED = env.bool("API_KEY_REQUIRED", default=False)
 # Send a changed note to DynamoDB right after the write commits; off, only `mirror_drain` sends
 # (the scheduled event), e.g. to keep AWS calls out of API requests entirely.
 MIRROR_SEND_ON_COMMIT = env.bool("MIRROR_SEND_ON_COMMIT", default=True)
+# /readyz answers 503 when a note change has waited (or kept failing) longer than this to reach
+# DynamoDB: the drain runs every minute, so 15 minutes is an outage, not a slow send.
+READY_MIRROR_MAX_AGE_SECONDS = env.int("READY_MIRROR_MAX_AGE_SECONDS", default=900)
 
 # --- Media ---------------------------------------------------------------------------------
 
@@ -386,15 +392,28 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "json": one object per line for CloudWatch Logs Insights (every stage); "plain" reads better in a
 # terminal. Both blank anything shaped like a token, password or signature (project/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+# CloudWatch embedded-metric-format lines (aws/metrics.py): their namespace; METRICS_LOG_LEVEL=WARNING
+# turns them off (e.g. in a terminal).
+METRICS_NAMESPACE = env.str("METRICS_NAMESPACE", default="Lambridge")
+METRICS_LOG_LEVEL = env.str("METRICS_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "json": {"()": "project.logs.JsonFormatter"},
         "plain": {"()": "project.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "metrics": {"format": "%(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        # EMF lines as they are, on stdout: CloudWatch reads them as metrics (aws/metrics.py).
+        "metrics": {"class": "logging.StreamHandler", "formatter": "metrics", "stream": "ext://sys.stdout"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+    "loggers": {
+        # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "lambridge.metrics": {"handlers": ["metrics"], "level": METRICS_LOG_LEVEL, "propagate": False},
+    },
 }

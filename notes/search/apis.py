@@ -8,6 +8,7 @@ private since) can never show what the caller may no longer read.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any, cast
 
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import caller_site_user
+from aws.metrics import MILLISECONDS, metrics_emit
 from notes.apis import NoteOutputSerializer
 from notes.search.backend import SearchPage, SearchRejected, SearchUnavailable, search_backend
 from notes.selectors import NoteView, notes_visible_by_uuids
@@ -50,6 +52,7 @@ def notes_search(
 ) -> tuple[list[NoteView], SearchPage]:
     """The caller's page of hits as NoteViews in rank order; 503 or 400 (on `field`) when search fails."""
     user_id = caller_site_user(request).user_id
+    started = time.perf_counter()
     try:
         page = search_backend().search(text=text, user_id=user_id, size=size, start=start)
     except SearchUnavailable as exc:
@@ -58,6 +61,7 @@ def notes_search(
     except SearchRejected as exc:
         logger.info("search query refused: %s", exc)
         raise exceptions.ValidationError({field: ["This search could not be understood; try other words."]}) from None
+    metrics_emit(metrics={"SearchLatency": (round((time.perf_counter() - started) * 1000, 1), MILLISECONDS)})
     note_uuids: list[uuid.UUID] = []
     for note_id in page.note_ids:
         try:
