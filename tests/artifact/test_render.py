@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from artifact.build import artifact_path
+from artifact.build import main as build_main
 from artifact.render import UnfilledPlaceholders, placeholders_in, render_settings, stage_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -108,3 +110,18 @@ def test_a_local_render_fills_what_is_missing_and_keeps_what_is_given(committed:
     assert [event["event_source"]["arn"] for event in dev["events"] if "event_source" in event] == [moto_stream]
     assert dev["cognito"]["user_pool"] == "local-cognito-user-pool-id"
     assert placeholders_in(dev) == set()
+
+
+def test_make_package_fails_when_the_deployable_zip_cannot_be_built(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("NOTES_STREAM_ARN", "COGNITO_USER_POOL_ID", "AWS_STORAGE_BUCKET_NAME", "VPC_SUBNET_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    local_zip = artifact_path("staging", local=True)
+    before = local_zip.stat().st_mtime if local_zip.exists() else None
+
+    status = build_main(["--stage", "staging"])
+
+    assert status == 1
+    assert "NOTES_STREAM_ARN=..." in capsys.readouterr().err
+    assert (local_zip.stat().st_mtime if local_zip.exists() else None) == before
