@@ -74,6 +74,7 @@ def test_the_stream_arn_routes_the_stream_and_scopes_the_iam_statements(committe
     assert resources["PushNotifications"] == ["arn:aws:sns:eu-west-1:111122223333:lambridge-*"]
     assert production["cognito"]["user_pool"] == "eu-west-1_AbCdEf123"
     assert production["environment_variables"]["COGNITO_USER_POOL_ID"] == "eu-west-1_AbCdEf123"
+    assert production["s3_bucket"] == "lambridge-zappa-111122223333-eu-west-1"
     assert production["vpc_config"] == {"SubnetIds": ["subnet-0aaa", "subnet-0bbb"], "SecurityGroupIds": ["sg-0ccc"]}
     assert placeholders_in(production) == set()
 
@@ -86,7 +87,11 @@ def test_no_statement_grants_every_resource_except_where_aws_accepts_nothing_els
         assert all("*" not in action for action in statement["Action"]), statement
         assert "*" not in statement["Resource"], statement
     starred = [statement["Sid"] for statement in base_policy["Statement"] if statement["Resource"] == "*"]
-    assert starred == ["VpcNetworkInterfacesAwsAcceptsOnlyStar", "StreamListingAwsAcceptsOnlyStar"]
+    assert starred == [
+        "VpcNetworkInterfacesAwsAcceptsOnlyStar",
+        "StreamListingAwsAcceptsOnlyStar",
+        "XRayTracesAwsAcceptsOnlyStar",
+    ]
 
 
 def test_real_stages_never_log_events_and_production_uses_snapstart(committed: dict[str, Any]) -> None:
@@ -98,6 +103,8 @@ def test_real_stages_never_log_events_and_production_uses_snapstart(committed: d
     assert stage_config(committed, "staging")["log_level"] == "WARNING"
     assert stage_config(committed, "production")["log_level"] == "WARNING"
     assert stage_config(committed, "production")["snap_start"] == "PublishedVersions"
+    assert stage_config(committed, "staging")["xray_tracing"] is True
+    assert stage_config(committed, "production")["xray_tracing"] is True
 
 
 def test_a_local_render_fills_what_is_missing_and_keeps_what_is_given(committed: dict[str, Any]) -> None:
