@@ -14,6 +14,9 @@ from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from infra import definitions
 
 STACK_NAME_PREFIX: Final = "lambridge-"
+# Zappa names ITS API Gateway stack after the function, "lambridge-<stage>": ours must never share
+# that name, or `zappa deploy` would replace the bucket, table and pool with its API.
+STACK_NAME_SUFFIX: Final = "-infra"
 # The template has an IAM managed policy without a fixed name.
 CAPABILITIES: Final = ("CAPABILITY_IAM",)
 # CloudFront distributions take 5-15 minutes to create; a stack wait of an hour covers a slow day.
@@ -79,8 +82,8 @@ class SearchDomainResult:
 
 
 def stack_name(*, stage: str) -> str:
-    """The CloudFormation stack name of `stage`, e.g. "lambridge-dev"."""
-    return f"{STACK_NAME_PREFIX}{stage}"
+    """The CloudFormation stack name of `stage`, e.g. "lambridge-dev-infra"."""
+    return f"{STACK_NAME_PREFIX}{stage}{STACK_NAME_SUFFIX}"
 
 
 def default_search_domain(*, stage: str) -> str:
@@ -254,15 +257,20 @@ def _covers(actual: dict[str, Any] | None, wanted: Any) -> bool:
 # --- What the next steps need ------------------------------------------------------------------
 
 
-def export_lines(*, outputs: dict[str, str], search: SearchDomainResult | None) -> list[str]:
-    """`export NAME=value` lines for the packaging step and the stage's environment."""
+def stage_variables(*, outputs: dict[str, str], search: SearchDomainResult | None) -> dict[str, str]:
+    """The environment variables the stack and the search domain give the packaging step and the app."""
     variables = {variable: outputs[key] for key, variable in OUTPUT_VARIABLES.items() if outputs.get(key)}
     if outputs.get("MediaDistributionDomain"):
         variables["STATIC_URL"] = f"https://{outputs['MediaDistributionDomain']}/static/"
     if search is not None and search.document_endpoint and search.search_endpoint:
         variables["CLOUDSEARCH_DOCUMENT_ENDPOINT"] = search.document_endpoint
         variables["CLOUDSEARCH_SEARCH_ENDPOINT"] = search.search_endpoint
-    return [f"export {variable}={value}" for variable, value in variables.items()]
+    return variables
+
+
+def export_lines(*, outputs: dict[str, str], search: SearchDomainResult | None) -> list[str]:
+    """`export NAME=value` lines for the packaging step and the stage's environment."""
+    return [f"export {variable}={value}" for variable, value in stage_variables(outputs=outputs, search=search).items()]
 
 
 def template_request(*, stage: str, parameters: dict[str, str], template_path: str | None = None) -> StackRequest:

@@ -125,7 +125,7 @@ def test_first_run_creates_the_stack_and_the_search_fields_and_prints_the_export
     # moto's CloudFormation makes the bucket but ignores its access block and encryption.
     s3_client().head_bucket(Bucket=bucket)
     fields = cloudsearch_client(empty_search_server.endpoint_url).describe_index_fields(DomainName=LOCAL_DOMAIN)
-    assert f"Stack lambridge-{stage}: created." in text
+    assert f"Stack lambridge-{stage}-infra: created." in text
     assert exports["NOTES_STREAM_ARN"] == described["LatestStreamArn"]
     assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert exports["NOTES_TABLE"] == table
@@ -157,7 +157,7 @@ def test_with_the_function_the_stream_mapping_has_its_starting_position_and_a_re
         for mapping in get_client("lambda").list_event_source_mappings()["EventSourceMappings"]
         if mapping["FunctionArn"] == function_arn
     ]
-    assert f"Stack lambridge-{stage}: updated." in text
+    assert f"Stack lambridge-{stage}-infra: updated." in text
     assert len(mappings) == 1
     assert mappings[0]["EventSourceArn"] == exports["NOTES_STREAM_ARN"]
     assert mappings[0]["StartingPosition"] == "TRIM_HORIZON"
