@@ -20,15 +20,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     django.setup()
 
-    from artifact.build import build
+    from artifact.build import artifact_path, build, is_up_to_date
     from artifact.verify import verify_artifact
     from deploy.steps import DeployOptions, deploy, summary
     from deploy.zappa_seam import FunctionInvoker, StaticCollector, ZappaDeployer
 
-    def package(stage: str, values: dict[str, str]) -> Path:
+    def package(stage: str, values: dict[str, str]) -> tuple[Path, bool]:
+        zip_path = artifact_path(stage)
+        built_with = zip_path.with_suffix(".settings.json")
+        rendered = (zip_path.parent / f"zappa_settings.{stage}.json").read_text(encoding="utf-8")
+        # Reused only when no source changed since and it was built from the very same settings.
+        if is_up_to_date(zip_path) and built_with.is_file() and built_with.read_text(encoding="utf-8") == rendered:
+            verify_artifact(zip_path)
+            return zip_path, False
         result = build(stage=stage, environment=values)
         print(verify_artifact(result.zip_path).summary())
-        return result.zip_path
+        built_with.write_text(rendered, encoding="utf-8")
+        return result.zip_path, True
 
     options = DeployOptions(
         stage=arguments.stage,

@@ -54,6 +54,10 @@ OPERATOR_VARIABLES: Final = (
     "CLOUDSEARCH_SEARCH_ENDPOINT",
     "CLOUDSEARCH_DOMAIN_ARN",
     "ZAPPA_S3_BUCKET",
+    # A user pool made outside the stack (or an emulator without Cognito in CloudFormation); the
+    # stack's own outputs win when it has them.
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_APP_CLIENT_IDS",
 )
 
 
@@ -90,12 +94,19 @@ class DeployOptions:
 
     stage: str
     environment: Mapping[str, str]
-    packager: Callable[[str, dict[str, str]], Path]
+    # (stage, values) -> (the verified zip, whether it was built now rather than reused)
+    packager: Callable[[str, dict[str, str]], tuple[Path, bool]]
     deployer_factory: Callable[[str, Path], Deployer]
     invoker: Invoker
     collector: Collector
     template_path: Path = TEMPLATE_PATH
-    search_endpoint: str | None = None
+    settings_source: Path = ROOT / "zappa_settings.json"
+    search_domain: str = ""  # default lambridge-<stage>
+    search_endpoint: str | None = None  # CloudSearch's configuration API elsewhere (the local server)
+
+    @property
+    def search_domain_name(self) -> str:
+        return self.search_domain or default_search_domain(stage=self.stage)
 
 
 @dataclass
@@ -179,7 +190,8 @@ def _parameters(options: DeployOptions, state: DeployState, *, function_arn: str
         stage=options.stage,
         # S3 names are global: the account keeps two companies' "dev" apart.
         bucket_name=options.environment.get("MEDIA_BUCKET_NAME") or f"lambridge-media-{options.stage}-{state.account}",
-        search_domain=default_search_domain(stage=options.stage),
+        notes_table=options.environment.get("NOTES_TABLE", ""),
+        search_domain=options.search_domain_name,
         lambda_function_arn=function_arn,
     )
 
@@ -192,9 +204,7 @@ def step_search(options: DeployOptions, state: DeployState) -> str:
     if backend != "cloudsearch":
         return f"skipped: SEARCH_BACKEND={backend} needs no search domain"
     try:
-        state.search = search_domain_apply(
-            domain_name=default_search_domain(stage=options.stage), endpoint_url=options.search_endpoint
-        )
+        state.search = search_domain_apply(domain_name=options.search_domain_name, endpoint_url=options.search_endpoint)
     except (ClientError, BotoCoreError) as exc:
         raise StepFailed(
             f"The CloudSearch domain could not be created or read: {exc}",
@@ -255,12 +265,12 @@ def step_package(options: DeployOptions, state: DeployState) -> str:
     }
     try:
         state.settings_path = write_rendered_settings(
-            ROOT / "zappa_settings.json",
+            options.settings_source,
             DIST / f"zappa_settings.{options.stage}.json",
             stage=options.stage,
             environment=values,
         )
-        state.zip_path = options.packager(options.stage, values)
+        state.zip_path, built = options.packager(options.stage, values)
     except UnfilledPlaceholders as exc:
         raise StepFailed(
             str(exc), fix=f"export {' '.join(f'{name}=…' for name in exc.names)} and run make deploy again."
@@ -270,6 +280,8 @@ def step_package(options: DeployOptions, state: DeployState) -> str:
             f"The package could not be built or verified: {exc}",
             fix="Fix what the message names (make package STAGE=… alone shows the same), then run make deploy again.",
         ) from None
+    if not built:
+        return f"skipped: {state.zip_path.name} is newer than every source and has these settings"
     return f"done: {state.zip_path.name} built and verified"
 
 
@@ -402,13 +414,13 @@ def step_wiring(options: DeployOptions, state: DeployState) -> str:
 
 
 def _stack_mapping_id(stage: str) -> str:
-    try:
-        resource = get_client("cloudformation").describe_stack_resource(
-            StackName=stack_name(stage=stage), LogicalResourceId="NotesStreamMapping"
-        )
-    except ClientError:
-        return ""
-    return str(resource["StackResourceDetail"].get("PhysicalResourceId", ""))
+    """The stream mapping the stack owns ("" before the function is wired)."""
+    paginator = get_client("cloudformation").get_paginator("list_stack_resources")
+    for page in paginator.paginate(StackName=stack_name(stage=stage)):
+        for resource in page["StackResourceSummaries"]:
+            if resource["LogicalResourceId"] == "NotesStreamMapping":
+                return str(resource.get("PhysicalResourceId", ""))
+    return ""
 
 
 # --- 9. migrate -----------------------------------------------------------------------------
@@ -493,8 +505,15 @@ def deploy(*, options: DeployOptions, say: Callable[[str], None]) -> list[StepRe
             say(f"    FAILED: {exc}\n    Fix: {exc.fix}")
             reports.append(StepReport(step.name, "failed", f"{exc}\nFix: {exc.fix}"))
             return reports
-        except (ClientError, BotoCoreError) as exc:
-            failure = _aws_fix(exc)
+        except Exception as exc:  # an operator's tool: a clear stop, never a traceback
+            failure = (
+                _aws_fix(exc)
+                if isinstance(exc, ClientError | BotoCoreError)
+                else StepFailed(
+                    f"{type(exc).__name__}: {exc}",
+                    fix="Read the error above; after fixing its cause run make deploy again.",
+                )
+            )
             say(f"    FAILED: {failure}\n    Fix: {failure.fix}")
             reports.append(StepReport(step.name, "failed", f"{failure}\nFix: {failure.fix}"))
             return reports

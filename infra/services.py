@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,9 @@ def stack_apply(*, request: StackRequest, say: Callable[[str], None] = lambda li
         cloudformation.create_stack(**arguments, OnFailure="ROLLBACK")
         _wait(cloudformation, "stack_create_complete", name)
         action = "created"
+    elif _stack_matches(cloudformation, request):
+        # Nothing to send: the same template and parameters are deployed (no change set, no wait).
+        action = "unchanged"
     else:
         try:
             cloudformation.update_stack(**arguments)
@@ -158,6 +162,24 @@ def stack_outputs(*, name: str) -> dict[str, str]:
     """The stack's outputs by key."""
     stack = get_client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def _stack_matches(cloudformation: Any, request: StackRequest) -> bool:
+    """Whether the stack already runs exactly `request`'s template with its parameters."""
+    name = request.stack_name
+    deployed = cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    if isinstance(deployed, str):
+        try:
+            deployed = json.loads(deployed)
+        except ValueError:
+            return False
+    if deployed != json.loads(request.template_body):
+        return False
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    current = {
+        parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])
+    }
+    return all(current.get(key) == value for key, value in request.parameters.items())
 
 
 def _stack_status(cloudformation: Any, name: str) -> str | None:
