@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from artifact.render import UnfilledPlaceholders, write_rendered_settings, zappa_bucket_name
 from aws.clients import get_client
@@ -400,9 +401,10 @@ def step_wiring(options: DeployOptions, state: DeployState) -> str:
                 template_path=str(options.template_path),
             )
         )
-    except InfraError as exc:
+    except (InfraError, ClientError, BotoCoreError, ResponseParserError) as exc:
+        # (an emulator answers some refusals in a shape botocore cannot parse)
         raise StepFailed(
-            str(exc),
+            f"The stack could not wire the function: {exc}",
             fix="An existing mapping on the Notes stream or a trigger set by hand can block it: remove it "
             "(aws lambda list-event-source-mappings), then run make deploy again.",
         ) from None

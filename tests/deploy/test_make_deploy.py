@@ -28,12 +28,12 @@ from pytest_django.fixtures import SettingsWrapper
 
 from artifact.render import UnfilledPlaceholders
 from aws.clients import get_client, reset_clients, s3_client
+from deploy.steps import STEPS, DeployOptions, StepReport, deploy
+from deploy.zappa_seam import Invocation, StaticCollector, ZappaDeployer
 from devstack.aws_resources import DevstackResources, ensure_resources
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.local_server import free_port
 from devstack.moto_server import MotoServer
-from deploy.steps import STEPS, DeployOptions, StepReport, deploy
-from deploy.zappa_seam import Invocation, StaticCollector, ZappaDeployer
 from tests.infra.test_infra_apply import LOCAL_DOMAIN, empty_search_server, moto_template
 
 __all__ = ["empty_search_server"]  # the module-scoped local CloudSearch server, used as a fixture here
@@ -192,7 +192,7 @@ def test_a_first_deploy_then_a_second_run_that_changes_nothing(stage: Stage) -> 
     ]
     static = s3_client().head_object(Bucket=stage.bucket, Key="static/admin/css/base.css")
 
-    assert [report.outcome for report in first] == ["done"] * len(STEPS) or _outcomes(first) == {
+    assert _outcomes(first) == {
         **{step.name: "done" for step in STEPS},
         "migrate": "skipped",  # the test database is migrated already
     }, first_text
@@ -213,7 +213,6 @@ def test_a_first_deploy_then_a_second_run_that_changes_nothing(stage: Stage) -> 
     assert len(stream_mappings) == 1
     assert stream_mappings[0]["StartingPosition"] == "TRIM_HORIZON"
     assert static["ContentType"] == "text/css"
-    assert "SECRET_KEY" not in second_text.replace("found ", "").split("DATABASE_URL")[0] or True
     assert variables["SECRET_KEY"] not in first_text + second_text
     assert stage.invoker.commands.count("migrate --check") == 2
 
