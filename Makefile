@@ -41,10 +41,11 @@ deploy: $(STAMP)  ## first deploy or update of a stage, idempotent: stack, packa
 bench: $(STAMP)  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)
 
-lint: $(STAMP)  ## ruff, ruff format --check, mypy
+lint: $(STAMP)  ## ruff, ruff format --check, mypy, the rooms' import contract (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=lint $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,12 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.identity import SiteCaller
+from accounts.identity import caller_site_user
 from accounts.services import site_user_update_display_name
+from api.fields import StrictCharField
+from api.openapi import error_responses
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
-from project.api_fields import StrictCharField
-from project.openapi import error_responses
 
 DISPLAY_NAME_MAX_LENGTH = 100
 
@@ -35,12 +35,6 @@ class MeUpdateInputSerializer(serializers.Serializer[Any]):
     displayName = StrictCharField(
         max_length=DISPLAY_NAME_MAX_LENGTH, allow_null=True, allow_blank=False, validators=[validate_utf8mb3]
     )
-
-
-def caller_site_user(request: Request) -> LegacyUser:
-    """The site user of an authenticated API request (see accounts.identity.SiteCaller)."""
-    caller = cast(SiteCaller, request.user)
-    return caller.site_user
 
 
 class MeApi(APIView):

@@ -8,3 +8,7 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        # The accounts room's error codes (registry in api/errors.py) and its OpenAPI scheme.
+        from accounts import errors, openapi  # noqa: F401

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from api.error_codes import register_error_codes
+
 # --- Codes of a refused token (the API answers 401 with one of them) ------------------------
 
 # The token is not a JWS compact string we can read (garbage, truncated, bad JSON, not ASCII).
@@ -54,6 +56,26 @@ TOKEN_ERROR_CODES: Final = frozenset(
 
 # The pool's JWKS could not be fetched (network, timeout, bad answer) or Cognito is not configured.
 AUTH_UNAVAILABLE: Final = "auth_unavailable"
+
+# --- Not allowed (403) ------------------------------------------------------------------------
+
+# The caller's site account is suspended or deleted.
+ACCOUNT_UNAVAILABLE: Final = "account_unavailable"
+# With API_KEY_REQUIRED: the `x-api-key` header is missing, unknown or revoked.
+API_KEY_INVALID: Final = "api_key_invalid"
+
+register_error_codes(
+    {
+        TOKEN_EXPIRED: (401, "The token has expired: refresh the tokens and retry once."),
+        **dict.fromkeys(
+            sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED}),
+            (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again."),
+        ),
+        ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended or deleted."),
+        API_KEY_INVALID: (403, "The `x-api-key` header is missing, unknown or revoked."),
+        AUTH_UNAVAILABLE: (503, "Tokens cannot be checked right now: retry after `Retry-After` seconds."),
+    }
+)
 
 
 class TokenVerificationError(Exception):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from rest_framework import exceptions
+from rest_framework.request import Request
 
 from accounts.authentication import CognitoAuthentication
+from accounts.errors import ACCOUNT_UNAVAILABLE
 from accounts.services import CognitoPerson, SiteAccountUnavailable, site_user_for_cognito
 from accounts.tokens import CognitoClaims
 from legacy.models import LegacyUser
-
-ACCOUNT_UNAVAILABLE = "account_unavailable"
 
 
 class SiteCaller:
@@ -52,6 +52,12 @@ class SiteUserAuthentication(CognitoAuthentication):
         except SiteAccountUnavailable as exc:
             raise exceptions.PermissionDenied(detail=str(exc), code=ACCOUNT_UNAVAILABLE) from None
         return SiteCaller(site_user, claims)
+
+
+def caller_site_user(request: Request) -> LegacyUser:
+    """The site user of an authenticated API request (`request.user` is a SiteCaller)."""
+    caller = cast(SiteCaller, request.user)
+    return caller.site_user
 
 
 def _optional_text(value: Any) -> str | None:

@@ -68,6 +68,8 @@ def _environment_defaults() -> None:
         environ.Env.read_env(ROOT / ".env", overwrite=False)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("DEBUG", "true")
+    # The local stack's own commands and infra_apply are installed only when asked.
+    os.environ.setdefault("DEV_APPS", "true")
     # A terminal, not CloudWatch: one readable line per record.
     os.environ.setdefault("LOG_FORMAT", "plain")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -179,7 +181,7 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float) ->
 def configure_search_domain(endpoint_url: str) -> None:
     """The Notes domain's index fields, defined through the configuration API as infra/ does on AWS."""
     from aws.clients import cloudsearch_client
-    from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
+    from notes.search.schema import NOTES_INDEX_FIELDS
 
     client = cloudsearch_client(endpoint_url)
     for field in NOTES_INDEX_FIELDS:
@@ -282,7 +284,9 @@ def env_file() -> Path:
 def _write_env_file(database_url: str, aws_environment: dict[str, str]) -> None:
     path = env_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"DATABASE_URL={database_url}", "DEBUG=true"] + [f"{k}={v}" for k, v in aws_environment.items()]
+    lines = [f"DATABASE_URL={database_url}", "DEBUG=true", "DEV_APPS=true"] + [
+        f"{k}={v}" for k, v in aws_environment.items()
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 

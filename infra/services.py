@@ -11,8 +11,8 @@ from typing import Any, Final
 from botocore.exceptions import ClientError, WaiterError
 
 from aws.clients import cloudsearch_client, get_client
-from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from infra import definitions
+from notes.search.schema import NOTES_INDEX_FIELDS
 
 STACK_NAME_PREFIX: Final = "lambridge-"
 # Zappa names ITS API Gateway stack after the function, "lambridge-<stage>": ours must never share

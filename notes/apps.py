@@ -10,4 +10,4 @@ class NotesConfig(AppConfig):
     verbose_name = "Notes"
 
     def ready(self) -> None:
-        from notes import signals  # noqa: F401 - connects the mirror's receivers
+        from notes import errors, signals  # noqa: F401 - the API's error codes; the mirror's receivers

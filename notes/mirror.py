@@ -30,9 +30,9 @@ from django.utils import timezone
 from aws.clients import dynamodb_client
 from aws.metrics import COUNT, metrics_emit
 from legacy.models import LegacyNote
+from notes.locks import LockTimeout, named_lock
 from notes.models import MirrorEntry, MirrorState, MobileNote
 from notes.selectors import NoteView, database_now, note_views, notes_with_owner_and_tags
-from project.locks import LockTimeout, named_lock
 from uploads.services import media_stable_url
 
 logger = logging.getLogger(__name__)

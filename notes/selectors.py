@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import Aggregate, JSONField, OuterRef, Q, QuerySet, Subquery
 
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
+from notes.cursors import SyncPosition
 from notes.mobile import mobile_notes_ensure
 from notes.models import MobileNote
 
@@ -144,18 +145,6 @@ def note_get_owned(*, user_id: int, note_uuid: uuid.UUID) -> NoteView | None:
 
 
 # --- Offline sync ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SyncPosition:
-    """Where a client's sync stands: after the row (updated_at, note_id), in a run begun at started."""
-
-    updated_at: datetime
-    note_id: int
-    started: datetime | None = None  # the database's clock when this catch-up run began
-
-
-SYNC_START = SyncPosition(updated_at=datetime(1970, 1, 1, tzinfo=UTC), note_id=0)
 
 
 @dataclass(frozen=True)

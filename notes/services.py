@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from legacy.validators import validate_latin1
+from notes.locks import named_lock
 from notes.mirror import mirror_note_changed
 from notes.mobile import mobile_note_change_record, mobile_notes_ensure
 from notes.models import MobileNote
 from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
-from project.locks import named_lock
 from uploads.services import staff_photo_store
 
 TAG_MAX_LENGTH = LegacyNoteTag._meta.get_field("tag").max_length or 64

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from notes.apis import NoteChangesApi, NoteDetailApi, NoteListCreateApi
+from notes.apis.sync import NoteChangesApi
+from notes.apis.v1 import NoteDetailApi, NoteListCreateApi
 from notes.search.apis import NoteSearchApi
 
 urlpatterns = [

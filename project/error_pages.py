@@ -1,6 +1,6 @@
 """Django's own error answers (400/403/404/500, CSRF, oversized bodies) in the API's JSON shape on API paths.
 
-DRF views already answer through project/api_errors.py; these cover what happens before or
+DRF views already answer through api/errors.py; these cover what happens before or
 outside them: an unmatched URL, a bad Host header, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a
 CSRF refusal, an uncaught exception. API paths are `/api/...` and the reference routes `/notes`
 and `/notes/...`; everything else (the admin) keeps Django's HTML pages. With DEBUG on, Django
@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import requires_csrf_token
 
-from project.api_errors import (
+from api.errors import (
     BAD_REQUEST,
     CSRF_FAILED,
     NOT_FOUND,

@@ -1,6 +1,6 @@
 """The public OpenAPI document (/api/schema/) and its Swagger UI page (/api/docs/).
 
-Apart from project/openapi.py because drf-spectacular's views import the schema class (settings'
+Apart from api/openapi.py because drf-spectacular's views import the schema class (settings'
 DEFAULT_SCHEMA_CLASS, which lives there) while their module loads.
 """
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from project.settings_builders import database_from_url, s3_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,10 +52,13 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "uploads",
-    "devstack",
-    # The CloudFormation template and `infra_apply` (what Zappa does not create).
-    "infra",
 ]
+# Apps for a developer's or operator's machine, never a Lambda stage: the local stack's commands
+# (`devstack`) and the CloudFormation template with `infra_apply` (`infra`). `make run`, the tests
+# and an operator running `infra_apply` set DEV_APPS=true.
+DEV_APPS = env.bool("DEV_APPS", default=False)
+if DEV_APPS:
+    INSTALLED_APPS += ["devstack", "infra"]
 
 MIDDLEWARE = [
     # First: every later log line of the request carries its id, and its own line measures it all.
@@ -103,44 +107,36 @@ MYSQL_INIT_COMMAND = (
 )
 
 
+# A database that is down or unreachable must give a quick 503, never a hung request: bounded waits
+# to connect and for each answer (Lambda's own timeout is 30 s).
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+DATABASE_READ_TIMEOUT = env.int("DATABASE_READ_TIMEOUT", default=20)
+# Lambda reuses a process for many requests; keep the connection (checked before each use).
+DATABASE_CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
 # A Secrets Manager secret {"username", "password"} for every MySQL database (RDS writes and
 # rotates it); read at the first connection and again when MySQL refuses the cached password.
 # Empty: the URLs carry the credentials.
 DATABASE_SECRET_ARN = env.str("DATABASE_SECRET_ARN", default="")
 
 
-def database_from_url(url: str) -> dict[str, Any]:
-    """One DATABASES entry from a URL, with Lambridge's MySQL options."""
-    config: dict[str, Any] = environ.Env.db_url_config(url)
-    if config["ENGINE"] == "django.db.backends.mysql":
-        config["ENGINE"] = MYSQL_ENGINE
-        config.setdefault("OPTIONS", {})
-        config["OPTIONS"].setdefault("charset", "utf8mb4")
-        config["OPTIONS"].setdefault("init_command", MYSQL_INIT_COMMAND)
-        # A database that is down or unreachable must give a quick 503, never a hung request:
-        # bounded waits to connect and for each answer (Lambda's own timeout is 30 s).
-        config["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
-        config["OPTIONS"].setdefault("read_timeout", env.int("DATABASE_READ_TIMEOUT", default=20))
-        config["OPTIONS"].setdefault("write_timeout", env.int("DATABASE_READ_TIMEOUT", default=20))
-        # Test databases are created like the site's: latin1 by default (our tables still get
-        # utf8mb4 from the engine above).
-        config["TEST"] = {"CHARSET": "latin1", "COLLATION": "latin1_swedish_ci"}
-        # Lambda reuses a process for many requests; keep the connection, but check it first.
-        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
-        if DATABASE_SECRET_ARN:
-            config["SECRET_ARN"] = DATABASE_SECRET_ARN
-    return config
-
+# Every DATABASES entry gets these (project/settings_builders.py, database_from_url).
+DATABASE_OPTIONS: dict[str, Any] = {
+    "engine": MYSQL_ENGINE,
+    "init_command": MYSQL_INIT_COMMAND,
+    "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+    "read_timeout": DATABASE_READ_TIMEOUT,
+    "conn_max_age": DATABASE_CONN_MAX_AGE,
+    "secret_arn": DATABASE_SECRET_ARN,
+}
 
 DATABASE_URL = env.str("DATABASE_URL", default="mysql://root@127.0.0.1:3306/lambridge")
-DATABASES: dict[str, dict[str, Any]] = {"default": database_from_url(DATABASE_URL)}
+DATABASES: dict[str, dict[str, Any]] = {"default": database_from_url(DATABASE_URL, **DATABASE_OPTIONS)}
 
 # The site's tables may live in another database; the router (legacy/router.py) sends the legacy
 # models there and keeps every migration away from it.
 LEGACY_DATABASE_URL = env.str("LEGACY_DATABASE_URL", default="")
 if LEGACY_DATABASE_URL:
-    DATABASES["legacy"] = database_from_url(LEGACY_DATABASE_URL)
+    DATABASES["legacy"] = database_from_url(LEGACY_DATABASE_URL, **DATABASE_OPTIONS)
 LEGACY_DATABASE_ALIAS = "legacy" if LEGACY_DATABASE_URL else "default"
 
 DATABASE_ROUTERS = ["legacy.router.LegacyRouter"]
@@ -158,13 +154,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "project.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "project.openapi.LambridgeAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.openapi.LambridgeAutoSchema",
     # Rates come from API_THROTTLE_RATE_* below (the classes read them per request).
     "DEFAULT_THROTTLE_CLASSES": [
-        "project.throttling.SiteUserRateThrottle",
-        "project.throttling.AnonymousRateThrottle",
+        "api.throttling.SiteUserRateThrottle",
+        "api.throttling.AnonymousRateThrottle",
     ],
     # The client IP is REMOTE_ADDR, which Zappa fills from API Gateway's sourceIp; X-Forwarded-For
     # is the client's to write, so trusting it would let anyone pick their own throttle bucket.
@@ -180,7 +176,7 @@ API_THROTTLE_RATE_ANON = env.str("API_THROTTLE_RATE_ANON", default="120/min")
 # `redis` added to requirements) or API Gateway usage plans in front.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
-# The OpenAPI document (/api/schema/) and Swagger UI (/api/docs/); conventions in project/openapi.py.
+# The OpenAPI document (/api/schema/) and Swagger UI (/api/docs/); conventions in api/openapi.py.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lambridge API",
     "VERSION": "1.0.0",
@@ -204,7 +200,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "displayOperationId": True},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "project.openapi.add_error_code_table",
+        "api.openapi.add_error_code_table",
     ],
 }
 
@@ -293,88 +289,6 @@ MEDIA_URL_EXPIRES_SECONDS = env.int("MEDIA_URL_EXPIRES_SECONDS", default=3600)
 CLOUDFRONT_KEY_ID = env.str("CLOUDFRONT_KEY_ID", default="")
 # PEM text; multiline=True turns the "\n" escapes environment variables usually carry into newlines.
 CLOUDFRONT_PRIVATE_KEY = env.str("CLOUDFRONT_PRIVATE_KEY", default="", multiline=True)
-
-
-# The bucket folder static files live in; an absolute STATIC_URL ends with it.
-STATIC_LOCATION = "static"
-# CloudFront and browsers keep admin CSS/JS this long; names are not hashed, so not for a year.
-STATIC_CACHE_CONTROL = "public, max-age=3600"
-
-
-def s3_bucket_options(*, bucket: str, region: str, endpoint_url: str) -> dict[str, Any]:
-    """The django-storages S3Storage options that say where a bucket is (media and static alike)."""
-    return {
-        "bucket_name": bucket,
-        "region_name": region,
-        "endpoint_url": endpoint_url or None,
-        # Emulators answer on one host:port; virtual-hosted "bucket.127.0.0.1" cannot resolve.
-        "addressing_style": "path" if endpoint_url else None,
-        "signature_version": "s3v4",
-    }
-
-
-def is_absolute_url(url: str) -> bool:
-    """True for "https://cdn.example.com/static/" and "//cdn.example.com/static/", False for "/static/"."""
-    return url.startswith(("http://", "https://", "//"))
-
-
-def static_storage(*, static_url: str, bucket: str, region: str, endpoint_url: str) -> dict[str, Any]:
-    """STORAGES["staticfiles"]: local disk for a relative STATIC_URL; for an absolute one, the bucket's
-    static/ folder through django-storages, with URLs that are STATIC_URL + the file's path."""
-    if not is_absolute_url(static_url):
-        return {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    parts = urlsplit(static_url if "://" in static_url else f"https:{static_url}")
-    suffix = f"/{STATIC_LOCATION}/"
-    if not parts.path.endswith(suffix) or parts.query or parts.fragment:
-        raise ImproperlyConfigured(
-            f"An absolute STATIC_URL must end with {suffix} (files are uploaded to the bucket's {STATIC_LOCATION}/"
-            f" folder), e.g. https://d111111abcdef8.cloudfront.net{suffix}; got {static_url!r}."
-        )
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            **s3_bucket_options(bucket=bucket, region=region, endpoint_url=endpoint_url),
-            "location": STATIC_LOCATION,
-            # URLs are built from STATIC_URL without a network call or a signature: the same page
-            # renders the same links, and CloudFront (or the bucket) serves them as they are.
-            "querystring_auth": False,
-            "custom_domain": parts.netloc + parts.path.removesuffix(suffix),
-            "url_protocol": f"{parts.scheme}:",
-            "default_acl": None,
-            "file_overwrite": True,
-            "object_parameters": {"CacheControl": STATIC_CACHE_CONTROL},
-        },
-    }
-
-
-def s3_storages(
-    *,
-    bucket: str,
-    region: str,
-    endpoint_url: str,
-    url_expires_seconds: int,
-    static_url: str = "/static/",
-    static_bucket: str = "",
-) -> dict[str, Any]:
-    """STORAGES: media in the S3 bucket through django-storages; static files on local disk, or in
-    `static_bucket` (default: the media bucket) when `static_url` is absolute."""
-    return {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **s3_bucket_options(bucket=bucket, region=region, endpoint_url=endpoint_url),
-                # Never replace a stored photo by a new one of the same name.
-                "file_overwrite": False,
-                # The bucket stays private (ACLs off); photos are served through signed URLs.
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": url_expires_seconds,
-            },
-        },
-        "staticfiles": static_storage(
-            static_url=static_url, bucket=static_bucket or bucket, region=region, endpoint_url=endpoint_url
-        ),
-    }
 
 
 STORAGES = s3_storages(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from notes.apis import ReferenceCreateNoteApi
+from notes.apis.reference import ReferenceCreateNoteApi
 from notes.search.apis import ReferenceSearchNotesApi
 from project import health
 from project.schema_views import DocsView, SchemaApi

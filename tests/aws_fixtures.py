@@ -14,7 +14,7 @@ from aws.clients import cloudsearch_domain_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_resources
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.moto_server import MotoServer
-from project.settings import s3_storages
+from project.settings_builders import s3_storages
 
 
 @pytest.fixture(scope="session")

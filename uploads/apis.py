@@ -10,9 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import caller_site_user
-from project.api_errors import UNSUPPORTED_MEDIA_TYPE, UPLOAD_TOO_LARGE
-from project.api_fields import StrictCharField
+from accounts.identity import caller_site_user
+from api.errors import UNSUPPORTED_MEDIA_TYPE
+from api.fields import StrictCharField
+from uploads.errors import UPLOAD_TOO_LARGE
 from uploads.models import Upload
 from uploads.services import PresignedUpload, UploadEmpty, UploadTooLarge, UploadTypeNotAllowed, upload_presign
 

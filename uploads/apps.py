@@ -8,3 +8,6 @@ from django.apps import AppConfig
 class UploadsConfig(AppConfig):
     name = "uploads"
     verbose_name = "Uploads"
+
+    def ready(self) -> None:
+        from uploads import errors  # noqa: F401 - registers the uploads API's error codes

@@ -18,13 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import caller_site_user
+from accounts.identity import caller_site_user
+from api.errors import SERVICE_UNAVAILABLE
+from api.fields import query_data
 from aws.metrics import MILLISECONDS, metrics_emit
-from notes.apis import NoteOutputSerializer
+from notes.apis.shared import NoteOutputSerializer
 from notes.search.backend import SearchPage, SearchRejected, SearchUnavailable, search_backend
 from notes.selectors import NoteView, notes_visible_by_uuids
-from project.api_errors import SERVICE_UNAVAILABLE
-from project.api_fields import query_data
 
 logger = logging.getLogger(__name__)
 

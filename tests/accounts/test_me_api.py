@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from accounts.errors import TOKEN_ERROR_CODES
 from accounts.services import api_key_create, api_key_revoke
+from api.errors import NOT_AUTHENTICATED, VALIDATION_ERROR
 from devstack.aws_resources import DevstackResources
-from project.api_errors import NOT_AUTHENTICATED, VALIDATION_ERROR
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import fetch_value, row_hex, site_user
 

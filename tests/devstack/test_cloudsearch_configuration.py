@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from aws.clients import cloudsearch_client, cloudsearch_domain_client
-from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from devstack.cloudsearch.process import CloudSearchServer
+from notes.search.schema import NOTES_INDEX_FIELDS
 from tests.devstack.cloudsearch_helpers import note, structured_ids, upload
 
 DOMAIN = "notes"

@@ -30,10 +30,10 @@ from typing import IO, Any
 import boto3
 import pytest
 
-from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from devstack.demo_data import DEFAULT_NOTES, DEFAULT_USERS, DEMO_SITE_ADMIN, DEMO_USER, DEMO_USER_NOTES
 from devstack.moto_server import free_port
 from devstack.run import READY_LINE, STAFF_PASSWORD, STAFF_USERNAME
+from notes.search.schema import NOTES_INDEX_FIELDS
 from tests.conftest import mysql_server_connection, mysql_url
 from tests.devstack.server_helpers import accepts_connections
 

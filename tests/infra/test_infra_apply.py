@@ -22,11 +22,11 @@ from django.core.management import call_command
 from pytest_django.fixtures import SettingsWrapper
 
 from aws.clients import cloudsearch_client, dynamodb_client, get_client, reset_clients, s3_client
-from devstack.cloudsearch.fields import NOTES_INDEX_FIELDS
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.moto_server import MotoServer
 from infra.definitions import load_template
 from infra.services import SearchDomainResult, export_lines, search_domain_apply
+from notes.search.schema import NOTES_INDEX_FIELDS
 
 # The resource types moto's CloudFormation lacks.
 MOTO_UNSUPPORTED_TYPES = ("AWS::CloudFront::", "AWS::Cognito::")

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from project.api_errors import NOT_FOUND, NOTE_ID_CONFLICT, PRECONDITION_FAILED, VALIDATION_ERROR
+from api.errors import NOT_FOUND, VALIDATION_ERROR
+from notes.errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED
 from tests.factories import fetch_value, legacy_connection, row_hex, site_note, site_user
 from tests.notes.conftest import Member
 

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 
+from api.errors import NOT_AUTHENTICATED, SERVICE_UNAVAILABLE, VALIDATION_ERROR
 from devstack.moto_server import free_port
 from notes.search import SearchDocument, search_backend
 from notes.search.apis import SEARCH_RETRY_AFTER_SECONDS
 from notes.stream import cloudsearch_date
-from project.api_errors import NOT_AUTHENTICATED, SERVICE_UNAVAILABLE, VALIDATION_ERROR
 from tests.notes.conftest import Member
 from tests.notes.search_helpers import indexed_documents
 

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources
 from devstack.moto_server import free_port
-from project.api_errors import SERVICE_UNAVAILABLE
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.conftest import mysql_server_connection
 from tests.factories import site_user

@@ -11,8 +11,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.test import Client, RequestFactory
 
-from devstack.aws_resources import DevstackResources
-from project.api_errors import (
+from api.errors import (
     BAD_REQUEST,
     CSRF_FAILED,
     NOT_FOUND,
@@ -20,6 +19,7 @@ from project.api_errors import (
     REQUEST_TOO_LARGE,
     SERVER_ERROR,
 )
+from devstack.aws_resources import DevstackResources
 from project.error_pages import bad_request, is_api_path
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import fetch_value, site_user

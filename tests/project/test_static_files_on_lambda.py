@@ -24,7 +24,7 @@ from aws.clients import s3_client
 from devstack.aws_resources import DevstackResources
 from devstack.cdn import LocalCdn
 from devstack.moto_server import MotoServer
-from project.settings import s3_storages
+from project.settings_builders import s3_storages
 
 # A request through the handler may touch the database (sessions, users), as on Lambda; Zappa's
 # WSGI path closes connections after each request, so the test cannot hold one transaction open.

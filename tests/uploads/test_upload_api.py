@@ -10,11 +10,12 @@ from django.conf import settings
 from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 
+from api.errors import NOT_AUTHENTICATED, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR
 from devstack.aws_resources import DevstackResources
-from project.api_errors import NOT_AUTHENTICATED, UNSUPPORTED_MEDIA_TYPE, UPLOAD_TOO_LARGE, VALIDATION_ERROR
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_user
 from tests.uploads.helpers import post_policy
+from uploads.errors import UPLOAD_TOO_LARGE
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 
-from project.api_errors import NOT_FOUND, SERVICE_UNAVAILABLE, api_exception_handler, database_unavailable
+from api.errors import NOT_FOUND, SERVICE_UNAVAILABLE, api_exception_handler, database_unavailable
 
 
 def test_a_database_outage_is_a_503_with_retry_after_and_no_details() -> None:

@@ -1,4 +1,7 @@
-"""Every API error as `{"error": {"code", "message", "fields"}}` (SPEC §2), never a stack trace."""
+"""Every API error as `{"error": {"code", "message", "fields"}}` (SPEC §2), never a stack trace.
+
+The codes themselves and their registry are in api/error_codes.py.
+"""
 
 from __future__ import annotations
 
@@ -12,53 +15,29 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from api.error_codes import (  # noqa: F401 - the shared codes, re-exported for the views
+    BAD_REQUEST,
+    CSRF_FAILED,
+    ERROR_CODES,
+    INVALID_TOKEN,
+    METHOD_NOT_ALLOWED,
+    NOT_ACCEPTABLE,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    PARSE_ERROR,
+    PERMISSION_DENIED,
+    REQUEST_TOO_LARGE,
+    SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
+    THROTTLED,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION_ERROR,
+)
+
 logger = logging.getLogger(__name__)
 
-# Error codes clients can rely on; tests reuse these constants.
-VALIDATION_ERROR = "validation_error"
-NOT_AUTHENTICATED = "not_authenticated"
-INVALID_TOKEN = "invalid_token"  # noqa: S105 - an error code
-PERMISSION_DENIED = "permission_denied"
-NOT_FOUND = "not_found"
-METHOD_NOT_ALLOWED = "method_not_allowed"
-UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-UPLOAD_TOO_LARGE = "upload_too_large"
-PARSE_ERROR = "parse_error"
-NOT_ACCEPTABLE = "not_acceptable"
-THROTTLED = "throttled"
-SERVICE_UNAVAILABLE = "service_unavailable"
-NOTE_ID_CONFLICT = "note_id_conflict"
-PRECONDITION_FAILED = "precondition_failed"
-# Answered by Django itself, outside DRF (project/error_pages.py).
-BAD_REQUEST = "bad_request"
-REQUEST_TOO_LARGE = "request_too_large"
-CSRF_FAILED = "csrf_failed"
-SERVER_ERROR = "server_error"
-
-# What each code above means to a client, with its status. The OpenAPI document lists this table
-# (project/openapi.py), so a new code goes here too; the schema tests check none is missing.
-ERROR_CODES: dict[str, tuple[int, str]] = {
-    VALIDATION_ERROR: (400, "The body or query is not valid; `fields` maps each field to its messages."),
-    PARSE_ERROR: (400, "The body is not valid JSON."),
-    BAD_REQUEST: (400, "The request itself is malformed (e.g. an unknown Host header)."),
-    NOT_AUTHENTICATED: (401, "No bearer token was sent: send `Authorization: Bearer <token>`."),
-    INVALID_TOKEN: (401, "The token was refused and no more specific token code applies."),
-    PERMISSION_DENIED: (403, "The caller may not do this."),
-    CSRF_FAILED: (403, "A cookie-authenticated form post without its CSRF token (never the mobile API)."),
-    NOT_FOUND: (404, "No such URL or object, or one the caller may not see."),
-    METHOD_NOT_ALLOWED: (405, "The endpoint does not accept this HTTP method."),
-    NOT_ACCEPTABLE: (406, "The API answers only `application/json`."),
-    NOTE_ID_CONFLICT: (409, "The noteId is another user's note or a deleted note's: create with a new noteId."),
-    PRECONDITION_FAILED: (412, "`If-Match` names an old version: fetch the object again (see `ETag`), then retry."),
-    UPLOAD_TOO_LARGE: (413, "The photo is larger than the upload limit (`UPLOAD_MAX_BYTES`, 10 MB by default)."),
-    REQUEST_TOO_LARGE: (413, "The body is larger than the server accepts."),
-    UNSUPPORTED_MEDIA_TYPE: (415, "Send the body as `Content-Type: application/json`."),
-    THROTTLED: (429, "Too many requests: wait `Retry-After` seconds before retrying."),
-    SERVER_ERROR: (500, "A bug on our side; it has been logged. Retrying may not help."),
-    SERVICE_UNAVAILABLE: (503, "A backing service is briefly unavailable: retry after `Retry-After` seconds."),
-}
-
 DATABASE_RETRY_AFTER_SECONDS = 5
+
 
 # DRF's own codes are kept, except these two, renamed to say what the client did wrong.
 _RENAMED_CODES = {"invalid": VALIDATION_ERROR, "authentication_failed": INVALID_TOKEN}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from project.locks import LOCK_NAME_MAX_LENGTH, LockTimeout, named_lock, scoped_lock_name
+from notes.locks import LOCK_NAME_MAX_LENGTH, LockTimeout, named_lock, scoped_lock_name
 from tests.conftest import mysql_server_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)

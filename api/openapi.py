@@ -3,7 +3,7 @@
 How to annotate an API view (one `@extend_schema` per method):
 
     from drf_spectacular.utils import extend_schema
-    from project.openapi import error_responses
+    from api.openapi import error_responses
 
     class NoteDetailApi(APIView):
         @extend_schema(
@@ -25,8 +25,9 @@ How to annotate an API view (one `@extend_schema` per method):
 - Added automatically, never declared by hand: 401, 403 and 503 on every operation that needs a
   signed-in caller; 400, 413 and 415 on every operation with a JSON body (400 also on one with
   query parameters or headers); 429 everywhere; the
-  `Retry-After` / `WWW-Authenticate` headers on them; the `x-api-key` requirement when
-  API_KEY_REQUIRED is on. Every error points at the one `Error` component.
+  `Retry-After` / `WWW-Authenticate` headers on them; the security scheme of every permission
+  class that documents one (`openapi_security_scheme()`, e.g. the `x-api-key` requirement when
+  API_KEY_REQUIRED is on). Every error points at the one `Error` component.
 - Views without a schema (probes, the schema itself) use `@extend_schema(exclude=True)`; plain
   Django views (/healthz, /readyz) are not in the document at all.
 """
@@ -34,42 +35,23 @@ How to annotate an API view (one `@extend_schema` per method):
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from django.conf import settings
 from drf_spectacular.drainage import warn
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import serializers
 
-from accounts.errors import AUTH_UNAVAILABLE, TOKEN_ERROR_CODES, TOKEN_EXPIRED
-from accounts.identity import ACCOUNT_UNAVAILABLE
-from accounts.permissions import API_KEY_HEADER, API_KEY_INVALID, HasValidApiKey
-from project.api_errors import ERROR_CODES
-
-BEARER_SCHEME_NAME = "cognitoBearer"
-API_KEY_SCHEME_NAME = "apiKey"
+from api.error_codes import ERROR_CODES
 
 # --- The error codes, as clients read them ----------------------------------------------------
 
-_ACCOUNTS_ERROR_CODES: dict[str, tuple[int, str]] = {
-    TOKEN_EXPIRED: (401, "The token has expired: refresh the tokens and retry once."),
-    **dict.fromkeys(
-        sorted(TOKEN_ERROR_CODES - {TOKEN_EXPIRED}),
-        (401, "The token was refused (wrong pool or app client, tampered, malformed...): sign in again."),
-    ),
-    ACCOUNT_UNAVAILABLE: (403, "The caller's account on the site is suspended or deleted."),
-    API_KEY_INVALID: (403, "The `x-api-key` header is missing, unknown or revoked."),
-    AUTH_UNAVAILABLE: (503, "Tokens cannot be checked right now: retry after `Retry-After` seconds."),
-}
-
 
 def error_codes() -> dict[str, tuple[int, str]]:
-    """Every error code the API answers with: code -> (status, what it means), by status."""
-    codes = {**ERROR_CODES, **_ACCOUNTS_ERROR_CODES}
-    return dict(sorted(codes.items(), key=lambda item: (item[1][0], item[0])))
+    """Every error code the API answers with (shared and registered by the apps): code -> (status,
+    what it means), by status."""
+    return dict(sorted(ERROR_CODES.items(), key=lambda item: (item[1][0], item[0])))
 
 
 def error_code_table() -> str:
@@ -166,20 +148,12 @@ def _standard_description(status: int) -> str:
 # --- Schema generation -----------------------------------------------------------------------
 
 
-class CognitoBearerScheme(OpenApiAuthenticationExtension):
-    """The API's authentication (accounts.identity.SiteUserAuthentication) as an HTTP bearer scheme."""
+@runtime_checkable
+class DocumentedPermission(Protocol):
+    """A permission class that needs something of every call beyond authentication (e.g. an API key)."""
 
-    target_class = "accounts.identity.SiteUserAuthentication"
-    name = BEARER_SCHEME_NAME
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": "A Cognito user-pool ID token or access token of one of the app's clients: "
-            "`Authorization: Bearer <token>`.",
-        }
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
+        """(scheme name, OpenAPI security scheme) when this deployment requires it, else None."""
 
 
 class LambridgeAutoSchema(AutoSchema):
@@ -195,25 +169,22 @@ class LambridgeAutoSchema(AutoSchema):
         return operation_id
 
     def get_auth(self) -> list[dict[str, Any]]:
-        requirements = super().get_auth()
-        if not (settings.API_KEY_REQUIRED and self._requires_api_key()):
-            return requirements
-        self.registry.register_on_missing(
-            ResolvedComponent(
-                name=API_KEY_SCHEME_NAME,
-                type=ResolvedComponent.SECURITY_SCHEMA,
-                object=HasValidApiKey,
-                schema={
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": API_KEY_HEADER,
-                    "description": "An API key issued by staff in the admin; needed on every call of this "
-                    "deployment, together with the bearer token.",
-                },
+        requirements: list[dict[str, Any]] = super().get_auth()
+        for permission in self.view.get_permissions():
+            if not isinstance(permission, DocumentedPermission):
+                continue
+            scheme = permission.openapi_security_scheme()
+            if scheme is None:
+                continue
+            name, definition = scheme
+            self.registry.register_on_missing(
+                ResolvedComponent(
+                    name=name, type=ResolvedComponent.SECURITY_SCHEMA, object=type(permission), schema=definition
+                )
             )
-        )
-        # One requirement object lists schemes that are ALL needed: the key goes with each option.
-        return [{**requirement, API_KEY_SCHEME_NAME: []} for requirement in requirements or [{}]]
+            # One requirement object lists schemes that are ALL needed: this one goes with each option.
+            requirements = [{**requirement, name: []} for requirement in requirements or [{}]]
+        return requirements
 
     def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
@@ -241,9 +212,6 @@ class LambridgeAutoSchema(AutoSchema):
             # Query parameters or headers (If-Match) the operation validates.
             statuses.append(400)
         return sorted(statuses)
-
-    def _requires_api_key(self) -> bool:
-        return any(isinstance(permission, HasValidApiKey) for permission in self.view.get_permissions())
 
 
 def add_error_code_table(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

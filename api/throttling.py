@@ -2,7 +2,7 @@
 
 Both classes are DRF's DEFAULT_THROTTLE_CLASSES, so every API view is limited without saying so.
 Counters live in the `default` cache (CACHE_URL). An over-limit call gets 429 with code `throttled`
-and an integer `Retry-After` (the exception handler in project/api_errors.py shapes the body).
+and an integer `Retry-After` (the exception handler in api/errors.py shapes the body).
 
 DRF checks throttles after authentication and permissions, so a call refused with 401/403 is not
 counted: the anonymous limit guards the public endpoints (/api/schema/, /api/docs/).

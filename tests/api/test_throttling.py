@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from api.errors import THROTTLED
 from devstack.aws_resources import DevstackResources
-from project.api_errors import THROTTLED
 from tests.accounts.cognito_helpers import CognitoTokens, cognito_tokens, unique_email
 from tests.factories import site_user
 
