@@ -62,6 +62,26 @@ OPERATOR_VARIABLES: Final = (
 )
 
 
+# Optional template parameters, from the environment of make deploy (absent: the template's
+# default, so keep them in the stage's deploy environment once set).
+STACK_PARAMETER_VARIABLES: Final = {
+    "ALARM_EMAIL": "AlarmEmail",
+    "METRICS_NAMESPACE": "MetricsNamespace",
+    "HOSTED_UI_DOMAIN_PREFIX": "HostedUiDomainPrefix",
+    "OAUTH_CALLBACK_URLS": "OAuthCallbackUrls",
+    "OAUTH_LOGOUT_URLS": "OAuthLogoutUrls",
+    "APPLE_SERVICES_ID": "AppleServicesId",
+    "APPLE_TEAM_ID": "AppleTeamId",
+    "APPLE_KEY_ID": "AppleKeyId",
+    "APPLE_PRIVATE_KEY": "ApplePrivateKey",
+    "GOOGLE_CLIENT_ID": "GoogleClientId",
+    "GOOGLE_CLIENT_SECRET": "GoogleClientSecret",
+    "FACEBOOK_APP_ID": "FacebookAppId",
+    "FACEBOOK_APP_SECRET": "FacebookAppSecret",
+    "CLOUDFRONT_PUBLIC_KEY": "CloudFrontPublicKey",
+}
+
+
 class StepFailed(Exception):
     """A step could not finish; `fix` says what the operator does before running make deploy again."""
 
@@ -187,7 +207,12 @@ def _existing_function_arn(options: DeployOptions) -> str:
 
 
 def _parameters(options: DeployOptions, state: DeployState, *, function_arn: str) -> dict[str, str]:
-    return stack_parameters(
+    optional = {
+        parameter: options.environment[variable]
+        for variable, parameter in STACK_PARAMETER_VARIABLES.items()
+        if options.environment.get(variable)
+    }
+    return optional | stack_parameters(
         stage=options.stage,
         # S3 names are global: the account keeps two companies' "dev" apart.
         bucket_name=options.environment.get("MEDIA_BUCKET_NAME") or f"lambridge-media-{options.stage}-{state.account}",
