@@ -7,6 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deploy.steps import DeployOptions
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from artifact.build import artifact_path, build, is_up_to_date
     from artifact.verify import verify_artifact
-    from deploy.steps import DeployOptions, deploy, summary
+    from deploy.steps import deploy, summary
     from deploy.zappa_seam import FunctionInvoker, StaticCollector, ZappaDeployer
 
     def package(stage: str, values: dict[str, str]) -> tuple[Path, bool]:
@@ -38,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         built_with.write_text(rendered, encoding="utf-8")
         return result.zip_path, True
 
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    from deploy.steps import DeployOptions
+
     options = DeployOptions(
         stage=arguments.stage,
         environment=dict(os.environ),
@@ -46,11 +53,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         invoker=FunctionInvoker(),
         collector=StaticCollector(),
     )
-    where = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+    if endpoint:
+        _use_emulator(options, endpoint=endpoint)
+    where = endpoint or "AWS"
     print(f"make deploy: stage {arguments.stage} on {where}")
     reports = deploy(options=options, say=lambda line: print(line, flush=True))
     print(summary(reports))
     return 1 if reports and reports[-1].outcome == "failed" else 0
+
+
+def _use_emulator(options: DeployOptions, *, endpoint: str) -> None:
+    """The same steps against the local emulators (deploy/emulator.py says what is bridged and why)."""
+    from django.conf import settings
+
+    from deploy.emulator import (
+        LOCAL_SEARCH_DOMAIN,
+        EmulatorZappaDeployer,
+        LocalManage,
+        emulator_environment,
+        write_emulator_template,
+    )
+    from deploy.steps import DIST
+
+    options.environment = emulator_environment(dict(options.environment), region=settings.AWS_REGION)
+    options.template_path = write_emulator_template(DIST / "template.emulator.json")
+    options.deployer_factory = lambda stage, path: EmulatorZappaDeployer(stage=stage, settings_path=path)
+    options.invoker = LocalManage()
+    options.search_domain = LOCAL_SEARCH_DOMAIN
+    options.search_endpoint = options.environment.get("CLOUDSEARCH_DOCUMENT_ENDPOINT") or None
+    options.seed_secrets = {
+        "DATABASE_URL": options.environment.get("DATABASE_URL", "mysql://root@127.0.0.1:3306/lambridge")
+    }
+    options.bucket_url_base = endpoint
 
 
 if __name__ == "__main__":

@@ -124,6 +124,10 @@ class DeployOptions:
     settings_source: Path = ROOT / "zappa_settings.json"
     search_domain: str = ""  # default lambridge-<stage>
     search_endpoint: str | None = None  # CloudSearch's configuration API elsewhere (the local server)
+    # Put into SSM when missing (an emulator run: the local DATABASE_URL), like the generated secrets.
+    seed_secrets: dict[str, str] = field(default_factory=dict)
+    # Without CloudFront, static files are served from the bucket at <this>/<bucket>/static/ (emulators).
+    bucket_url_base: str = ""
 
     @property
     def search_domain_name(self) -> str:
@@ -259,6 +263,11 @@ def step_secrets(options: DeployOptions, state: DeployState) -> str:
         for parameter in page["Parameters"]:
             found[parameter["Name"].removeprefix(prefix)] = parameter["Value"]
     created = []
+    for name, value in options.seed_secrets.items():
+        if name not in found and value:
+            ssm.put_parameter(Name=f"{prefix}{name}", Value=value, Type="SecureString")
+            found[name] = value
+            created.append(name)
     for name in GENERATED_SECRETS:
         if name not in found:
             value = secrets.token_urlsafe(50)
@@ -276,7 +285,7 @@ def step_secrets(options: DeployOptions, state: DeployState) -> str:
         )
     state.secrets = found
     names = ", ".join(sorted(found))
-    return f"done: generated {', '.join(created)}; found {names}" if created else f"skipped: found {names}"
+    return f"done: put {', '.join(created)}; found {names}" if created else f"skipped: found {names}"
 
 
 # --- 4. package -----------------------------------------------------------------------------
@@ -475,6 +484,8 @@ def step_migrate(options: DeployOptions, state: DeployState) -> str:
 def step_static(options: DeployOptions, state: DeployState) -> str:
     variables = stage_variables(outputs=state.outputs, search=state.search)
     static_url = options.environment.get("STATIC_URL") or variables.get("STATIC_URL", "")
+    if not static_url and options.bucket_url_base and variables.get("AWS_STORAGE_BUCKET_NAME"):
+        static_url = f"{options.bucket_url_base}/{variables['AWS_STORAGE_BUCKET_NAME']}/static/"
     if not static_url:
         raise StepFailed(
             "No STATIC_URL: the stack has no CloudFront distribution output.",

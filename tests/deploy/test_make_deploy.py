@@ -3,11 +3,10 @@ an update, and a forced failure at every step stopping with the fix.
 
 Real: our CloudFormation template (minus what moto lacks: CloudFront, Cognito), IAM, Lambda, API
 Gateway, EventBridge, SSM, S3, collectstatic as a subprocess, and Zappa's own deploy/update code.
-Seams (documented in docs/deploy.md): a small deterministic zip instead of the real build (built
-and verified in tests/artifact, minutes long); `migrate` run in-process against the test database
-instead of inside the function (moto's Lambda cannot run one); moto's missing
-ListFunctionUrlConfigs, which `zappa update` calls last, answered "none"; moto's 200 for
-AddPermission made AWS's 201.
+Seams (documented in docs/deploy.md): deploy/emulator.py's, as `make deploy` uses them against the
+local emulators (moto's two gaps in Zappa's calls bridged), plus a small deterministic zip instead of
+the real build (built and verified in tests/artifact, minutes long) and `migrate` run in-process
+against the test database (moto's Lambda cannot run a function).
 """
 
 from __future__ import annotations
@@ -28,31 +27,18 @@ from pytest_django.fixtures import SettingsWrapper
 
 from artifact.render import UnfilledPlaceholders
 from aws.clients import get_client, reset_clients, s3_client
+from deploy.emulator import LOCAL_SEARCH_DOMAIN, EmulatorZappaDeployer, emulator_template
 from deploy.steps import STEPS, DeployOptions, StepReport, deploy
-from deploy.zappa_seam import Invocation, StaticCollector, ZappaDeployer
+from deploy.zappa_seam import Invocation, StaticCollector
 from devstack.aws_resources import DevstackResources, ensure_resources
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.local_server import free_port
 from devstack.moto_server import MotoServer
-from tests.infra.test_infra_apply import LOCAL_DOMAIN, empty_search_server, moto_template
+from tests.infra.test_infra_apply import empty_search_server
 
 __all__ = ["empty_search_server"]  # the module-scoped local CloudSearch server, used as a fixture here
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def _created_as_aws_answers(parsed: dict[str, Any], **_: Any) -> None:
-    parsed["ResponseMetadata"]["HTTPStatusCode"] = 201
-
-
-class MotoZappa(ZappaDeployer):
-    """Zappa as is, with two differences between moto and AWS bridged: moto answers AddPermission
-    with 200 where AWS answers 201 (Zappa checks for 201), and lacks ListFunctionUrlConfigs (which
-    `zappa update` calls last to remove function URLs we never create)."""
-
-    def prepare(self, cli: Any) -> None:
-        cli.zappa.lambda_client.meta.events.register("after-call.lambda.AddPermission", _created_as_aws_answers)
-        cli.zappa.delete_lambda_function_url = lambda function_arn: None
 
 
 class InProcessManage:
@@ -119,7 +105,7 @@ class Stage:
         self.settings_source = tmp_path / "zappa_settings.json"
         self.settings_source.write_text(json.dumps(settings), encoding="utf-8")
         self.template_path = tmp_path / "template.json"
-        self.template_path.write_text(json.dumps(moto_template()), encoding="utf-8")
+        self.template_path.write_text(json.dumps(emulator_template()), encoding="utf-8")
         self.package = SmallPackage(tmp_path)
         self.invoker = InProcessManage()
         self.search = search
@@ -132,7 +118,7 @@ class Stage:
             # Cognito is not in moto's CloudFormation: the devstack pool stands in for the stack's.
             "COGNITO_USER_POOL_ID": pool.user_pool_id,
             "COGNITO_APP_CLIENT_IDS": pool.app_client_id,
-            "CLOUDSEARCH_DOMAIN_ARN": f"arn:aws:cloudsearch:us-east-1:123456789012:domain/{LOCAL_DOMAIN}",
+            "CLOUDSEARCH_DOMAIN_ARN": f"arn:aws:cloudsearch:us-east-1:123456789012:domain/{LOCAL_SEARCH_DOMAIN}",
             # No CloudFront in moto: static files are served from the bucket itself.
             "STATIC_URL": f"{endpoint}/{self.bucket}/static/",
         }
@@ -147,12 +133,12 @@ class Stage:
             stage=self.name,
             environment=self.environment,
             packager=self.package,
-            deployer_factory=lambda stage, path: MotoZappa(stage=stage, settings_path=path),
+            deployer_factory=lambda stage, path: EmulatorZappaDeployer(stage=stage, settings_path=path),
             invoker=self.invoker,
             collector=StaticCollector(),
             template_path=self.template_path,
             settings_source=self.settings_source,
-            search_domain=LOCAL_DOMAIN,
+            search_domain=LOCAL_SEARCH_DOMAIN,
             search_endpoint=self.search.endpoint_url,
         )
         for name, value in changes.items():
@@ -241,22 +227,22 @@ def test_a_new_package_is_an_update_and_only_that_step_runs(stage: Stage) -> Non
     assert {outcomes[name] for name in ("stack", "role", "environment", "wiring", "static")} == {"skipped"}
 
 
-class RefusingRole(MotoZappa):
+class RefusingRole(EmulatorZappaDeployer):
     def ensure_role(self) -> bool:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "PutRolePolicy")
 
 
-class FailingZappa(MotoZappa):
+class FailingZappa(EmulatorZappaDeployer):
     def deploy(self, *, zip_path: Path, environment: dict[str, str]) -> None:
         raise RuntimeError("Zappa stopped (exit status 1)")
 
 
-class NoApi(MotoZappa):
+class NoApi(EmulatorZappaDeployer):
     def api_host(self) -> str:
         raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "DescribeStackResource")
 
 
-class MissingFunctionArn(MotoZappa):
+class MissingFunctionArn(EmulatorZappaDeployer):
     def function(self) -> dict[str, Any] | None:
         found = super().function()
         if found is not None:
