@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from aws.clients import get_client
-from deploy.zappa_seam import ROOT, Invocation, ZappaDeployer
+from deploy.zappa_seam import FUNCTION_SETTINGS_MODULE, ROOT, Invocation, ZappaDeployer
 from infra.definitions import TEMPLATE_PATH, load_template
 
 # Resource types moto's CloudFormation lacks.
@@ -74,7 +74,7 @@ class LocalManage:
     def manage(self, *, function_name: str, command: str) -> Invocation:
         configuration = get_client("lambda").get_function_configuration(FunctionName=function_name)
         variables = configuration.get("Environment", {}).get("Variables", {})
-        environment = {**os.environ, **variables}
+        environment = {**os.environ, "DJANGO_SETTINGS_MODULE": FUNCTION_SETTINGS_MODULE, **variables}
         completed = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), *command.split(" ")],
             env=environment,

@@ -23,6 +23,8 @@ from botocore.exceptions import ClientError
 from aws.clients import get_client
 
 ROOT = Path(__file__).resolve().parent.parent
+# The function's settings (zappa_settings.json "django_settings"), not the deploy tool's own.
+FUNCTION_SETTINGS_MODULE = "project.settings"
 COLLECTSTATIC_SUMMARY = re.compile(r"(\d+) static files? copied[^,\n]*(?:, (\d+) unmodified)?")
 
 
@@ -136,7 +138,13 @@ class StaticCollector:
     def collect(self, *, environment: dict[str, str]) -> tuple[int, int]:
         """(copied, unmodified); raises RuntimeError with Django's output when it fails."""
         # A key only to import the settings: collectstatic signs nothing.
-        variables = {**os.environ, "SECRET_KEY": "collectstatic-signs-nothing", "DEBUG": "false", **environment}
+        variables = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": FUNCTION_SETTINGS_MODULE,
+            "SECRET_KEY": "collectstatic-signs-nothing",
+            "DEBUG": "false",
+            **environment,
+        }
         completed = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput"],
             env=variables,
