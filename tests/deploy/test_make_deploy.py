@@ -30,7 +30,6 @@ from aws.clients import get_client, reset_clients, s3_client
 from deploy.emulator import LOCAL_SEARCH_DOMAIN, EmulatorZappaDeployer, emulator_template
 from deploy.steps import STEPS, DeployOptions, StepReport, deploy
 from deploy.zappa_seam import Invocation, StaticCollector
-from devstack.aws_resources import DevstackResources, ensure_resources
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.local_server import free_port
 from devstack.moto_server import MotoServer
@@ -96,8 +95,15 @@ def moto_env(moto_server: MotoServer, settings: SettingsWrapper, monkeypatch: py
 class Stage:
     """One fresh stage in moto, with everything an operator would have given make deploy."""
 
-    def __init__(self, tmp_path: Path, endpoint: str, search: CloudSearchServer, pool: DevstackResources) -> None:
+    def __init__(self, tmp_path: Path, endpoint: str, search: CloudSearchServer) -> None:
         self.name = f"t{uuid.uuid4().hex[:8]}"
+        # Cognito is not in moto's CloudFormation: a pool of the stage's own stands in for the
+        # stack's (Zappa rewrites its triggers, so never the session's shared devstack pool).
+        cognito = get_client("cognito-idp")
+        pool_id = cognito.create_user_pool(PoolName=f"lambridge-{self.name}")["UserPool"]["Id"]
+        client_id = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="lambridge-mobile")[
+            "UserPoolClient"
+        ]["ClientId"]
         self.endpoint = endpoint
         settings = json.loads((ROOT / "zappa_settings.json").read_text(encoding="utf-8"))
         # A stage of its own per test (function, stacks, role and bucket names all follow it).
@@ -115,9 +121,8 @@ class Stage:
             "ALARM_EMAIL": "ops@example.com",
             "VPC_SUBNET_IDS": "subnet-0aaa,subnet-0bbb",
             "VPC_SECURITY_GROUP_IDS": "sg-0ccc",
-            # Cognito is not in moto's CloudFormation: the devstack pool stands in for the stack's.
-            "COGNITO_USER_POOL_ID": pool.user_pool_id,
-            "COGNITO_APP_CLIENT_IDS": pool.app_client_id,
+            "COGNITO_USER_POOL_ID": pool_id,
+            "COGNITO_APP_CLIENT_IDS": client_id,
             "CLOUDSEARCH_DOMAIN_ARN": f"arn:aws:cloudsearch:us-east-1:123456789012:domain/{LOCAL_SEARCH_DOMAIN}",
             # No CloudFront in moto: static files are served from the bucket itself.
             "STATIC_URL": f"{endpoint}/{self.bucket}/static/",
@@ -153,8 +158,7 @@ class Stage:
 
 @pytest.fixture
 def stage(tmp_path: Path, moto_env: str, empty_search_server: CloudSearchServer, transactional_db: None) -> Stage:
-    pool = ensure_resources()
-    new = Stage(tmp_path, moto_env, empty_search_server, pool)
+    new = Stage(tmp_path, moto_env, empty_search_server)
     new.put_secret("DATABASE_URL", "mysql://lambridge@db.internal:3306/lambridge")
     return new
 
