@@ -11,14 +11,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: help install run test lint format clean package bench deploy
+.PHONY: help install run token test test-packages lint format clean package bench deploy
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
-	@bash devstack/system-packages.sh
+	@bash devstack/system-packages.sh run
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -29,16 +29,25 @@ install: $(STAMP)  ## create .venv and install everything (system packages too)
 run: $(STAMP)  ## start the local stack: MySQL (or SQLite), AWS emulator, demo data, API and admin
 	$(PY) -m devstack.run
 
-test: $(STAMP)  ## the whole test suite on real MariaDB
+token: $(STAMP)  ## a fresh demo bearer token from the running local stack (`make run` in another shell)
+	@$(PY) -m devstack.token
+
+# What only the tests, the benchmarks and the artifact check need (php-cli, wrk, readelf, Chromium):
+# `make run` never installs them.
+test-packages:
+	@bash devstack/system-packages.sh test
+
+test: $(STAMP) test-packages  ## the whole test suite on real MariaDB
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-package: $(STAMP)  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
+package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)
 
-deploy: $(STAMP)  ## first deploy or update of a stage, idempotent: stack, package, zappa, migrate, static (STAGE=…)
+# It builds the package, so it needs what `make package` needs (readelf).
+deploy: $(STAMP) test-packages  ## first deploy or update of a stage, idempotent: stack, package, zappa, migrate, static (STAGE=…)
 	$(PY) -m deploy --stage $(STAGE)
 
-bench: $(STAMP)  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
+bench: $(STAMP) test-packages  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, ruff format --check, mypy, the rooms' import contract (lint-imports)

@@ -119,7 +119,7 @@ def readelf() -> str:
     """readelf from binutils (devstack/system-packages.sh installs it)."""
     found = shutil.which("readelf")
     if not found:
-        raise ArtifactRejected(["readelf is missing: install binutils (bash devstack/system-packages.sh)"])
+        raise ArtifactRejected(["readelf is missing: install binutils (bash devstack/system-packages.sh test)"])
     return found
 
 

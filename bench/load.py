@@ -59,7 +59,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -
 def run_wrk(base_url: str, users_file: Path, seconds: int) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
-        raise RuntimeError("wrk is not installed: run `bash devstack/system-packages.sh` (apt package wrk)")
+        raise RuntimeError("wrk is not installed: run `bash devstack/system-packages.sh test` (apt package wrk)")
     command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT}"]
     command += ["-s", str(SCRIPT), base_url, "--", str(users_file)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)

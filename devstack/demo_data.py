@@ -74,6 +74,9 @@ DEMO_MD5_USER = DemoAccount(
     display_name="Old Timer",
     created_at=datetime(2010, 5, 4, 9, 30, tzinfo=UTC),
     last_login=datetime(2012, 8, 19, 17, 3, tzinfo=UTC),
+    # A site admin still on a pre-2013 md5 hash: signing in to the Django admin with the site
+    # password upgrades it to PHP's bcrypt, which staff can watch happen on the demo stack.
+    is_admin=True,
     hashing="md5",
 )
 DEMO_ACCOUNTS = (DEMO_SITE_ADMIN, DEMO_USER, DEMO_MD5_USER)

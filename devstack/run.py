@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -46,6 +47,21 @@ STAFF_PASSWORD = "lambridge-staff"  # noqa: S105 - a local demo login, printed o
 STAFF_EMAIL = "staff@example.com"
 # The demo user's Cognito password: the pool's policy wants more than the site's old passwords.
 DEMO_COGNITO_PASSWORD = "Lambridge-Demo-1"  # noqa: S105 - a local demo login
+LOCAL_ALLOWED_HOSTS = "localhost,127.0.0.1,[::1],10.0.2.2"
+# How often the run checks that the emulators, the poller and the web server are still alive.
+WATCH_INTERVAL_SECONDS = 1.0
+# What the env file carries besides the live endpoints and ids: everything a manage.py command
+# run from a clean shell (`env -i`) needs to use the stack, credentials for the emulator included.
+ENV_FILE_SETTINGS = (
+    "DJANGO_SETTINGS_MODULE",
+    "DEBUG",
+    "DEV_APPS",
+    "LOG_FORMAT",
+    "ALLOWED_HOSTS",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "SEARCH_BACKEND",
+)
 
 
 def say(message: str = "") -> None:
@@ -77,6 +93,10 @@ def _environment_defaults() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_REGION", "us-east-1")
+    # The Android emulator reaches the host's 127.0.0.1 as 10.0.2.2, and sends that as the Host.
+    os.environ.setdefault("ALLOWED_HOSTS", LOCAL_ALLOWED_HOSTS)
+    # The local CloudSearch server below is the stack's search index.
+    os.environ.setdefault("SEARCH_BACKEND", "cloudsearch")
 
 
 def ensure_mysql_database(url: str) -> str | None:
@@ -228,6 +248,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server: subprocess.Popen[bytes] | None = None
     poller: subprocess.Popen[bytes] | None = None
+    exit_code = 0
     moto_server = MotoServer(moto_port, stable_ids=True)
     try:
         moto_server.start()
@@ -256,11 +277,9 @@ def main() -> None:
             os.environ.update(local_environment(resources))
             _write_env_file(database_url, local_environment(resources) | search_environment(cloudsearch.endpoint_url))
             token = demo_bearer_token(resources)
+            mirror_and_index_notes()
             # The local stand-in for the stream → Lambda mapping: table changes reach the index.
-            poller = subprocess.Popen(
-                [sys.executable, "-m", "devstack.stream_poller", "--state-file", str(stream_state)],
-                env=os.environ.copy(),
-            )
+            poller = _start_poller(stream_state)
 
             base = f"http://127.0.0.1:{web_port}"
             server = subprocess.Popen(
@@ -269,13 +288,65 @@ def main() -> None:
             )
             wait_for_http(f"{base}/healthz", server, SERVER_STARTUP_TIMEOUT_SECONDS)
             _print_banner(base, database_url, moto.endpoint_url, resources, summary, token, cloudsearch_data)
-            server.wait()
+            exit_code, poller = _watch(
+                server=server, poller=poller, moto=moto, cloudsearch=cloudsearch, state=stream_state
+            )
         except KeyboardInterrupt:
             say("\nStopping the server, the stream poller, CloudSearch and the AWS emulator…")
         finally:
             _stop_process(server)
             _stop_process(poller)
     say("Stopped.")
+    if exit_code:
+        raise SystemExit(exit_code)
+
+
+def mirror_and_index_notes() -> None:
+    """Every live note into the DynamoDB table and the search index, with a progress bar.
+
+    The emulator starts empty each time, so this runs at every start: search_reindex's own
+    machinery (batched writes, the outbox marked sent), from the first note.
+    """
+    from tqdm import tqdm
+
+    from notes.reindex import live_note_count, search_reindex
+
+    total = live_note_count(restart=True)
+    say(f"Mirroring {total} notes into DynamoDB and the search index (search_reindex)…")
+    with tqdm(total=total, unit="note", file=sys.stdout, mininterval=0.5, ascii=True) as bar:
+        report = search_reindex(restart=True, on_progress=bar.update)
+    say(f"Mirrored and indexed {report.written} notes in {report.seconds:.1f} s.")
+
+
+def _start_poller(stream_state: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "devstack.stream_poller", "--state-file", str(stream_state)],
+        env=os.environ.copy(),
+    )
+
+
+def _watch(
+    *, server: subprocess.Popen[bytes], poller: subprocess.Popen[bytes], moto: Any, cloudsearch: Any, state: Path
+) -> tuple[int, subprocess.Popen[bytes]]:
+    """Serve until the web server exits; stop everything when an emulator dies, restart a dead poller.
+
+    The emulators hold the stack's state in memory (the table, the pool and its users): a new one
+    would be empty, so the run says what happened and stops rather than serve half a stack.
+    Returns the exit code for the run and the poller now running.
+    """
+    while True:
+        if server.poll() is not None:
+            say(f"The web server exited with code {server.returncode}; stopping everything.")
+            return (server.returncode or 1), poller
+        for name, emulator in (("The AWS emulator (moto)", moto), ("The local CloudSearch server", cloudsearch)):
+            if not emulator.is_running:
+                log = f" Its log: {emulator.log_path}." if emulator.log_path else ""
+                say(f"{name} stopped unexpectedly.{log} Stopping everything: run `make run` again.")
+                return 1, poller
+        if poller.poll() is not None:
+            say(f"The stream poller exited with code {poller.returncode}; starting it again.")
+            poller = _start_poller(state)
+        time.sleep(WATCH_INTERVAL_SECONDS)
 
 
 def env_file() -> Path:
@@ -283,13 +354,23 @@ def env_file() -> Path:
     return ROOT / os.environ.get("DEVSTACK_ENV_FILE", DEFAULT_ENV_FILE)
 
 
-def _write_env_file(database_url: str, aws_environment: dict[str, str]) -> None:
+def env_file_settings(database_url: str, stack_environment: dict[str, str]) -> dict[str, str]:
+    """Everything another shell needs to use the running stack, even one started with `env -i`."""
+    settings = {name: os.environ[name] for name in ENV_FILE_SETTINGS if os.environ.get(name)}
+    settings |= {"DATABASE_URL": database_url, "DEBUG": "true"}
+    settings |= stack_environment
+    # boto3 outside Django (the aws CLI, a script) reads the region from here.
+    settings["AWS_DEFAULT_REGION"] = settings.get("AWS_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    return settings
+
+
+def _write_env_file(database_url: str, stack_environment: dict[str, str]) -> None:
     path = env_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"DATABASE_URL={database_url}", "DEBUG=true", "DEV_APPS=true"] + [
-        f"{k}={v}" for k, v in aws_environment.items()
-    ]
-    path.write_text("\n".join(lines) + "\n")
+    settings = env_file_settings(database_url, stack_environment)
+    lines = [f"{name}={shlex.quote(value)}" for name, value in settings.items()]
+    header = "# Written by `make run` for the stack it runs: set -a; . this-file; set +a\n"
+    path.write_text(header + "\n".join(lines) + "\n")
 
 
 def _print_banner(
@@ -307,13 +388,13 @@ def _print_banner(
     say(f"  AWS:        moto at {endpoint}: bucket {resources.bucket}, table {resources.notes_table},")
     say(f"              Cognito pool {resources.user_pool_id}, app client {resources.app_client_id}")
     shown_data = search_data.relative_to(ROOT) if search_data.is_relative_to(ROOT) else search_data
-    say(f"  Search:     CloudSearch (local) at {os.environ['CLOUDSEARCH_SEARCH_ENDPOINT']}: domain")
-    say(
-        f"              {CLOUDSEARCH_DOMAIN_NAME}, documents in {shown_data}; the stream poller feeds it from the table"
-    )
+    search_endpoint = os.environ["CLOUDSEARCH_SEARCH_ENDPOINT"]
+    say(f"  Search:     CloudSearch (local) at {search_endpoint}: domain {CLOUDSEARCH_DOMAIN_NAME},")
+    say(f"              documents in {shown_data}; the stream poller feeds it from the table")
     path = env_file()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     say(f"  Shell:      set -a; . {shown}; set +a   (then manage.py commands use the stack)")
+    say(f"  Cognito:    demo user {DEMO_USER.email} / {DEMO_COGNITO_PASSWORD}; a new token: make token")
     say(f"  Demo token: ID token of {DEMO_USER.email} (valid 1 h), for Authorization: Bearer …")
     say(f"{token}")
     say("Press Ctrl-C to stop everything.")

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# The Debian packages Lambridge needs to build mysqlclient, binutils' readelf (`make package` checks the
-# artifact's glibc needs with it) and wrk (`make bench`'s HTTP load); installs only what is missing.
+# The Debian packages Lambridge needs, installing only what is missing. Two sets:
+#   run  (default; `make run`/`make install`): what builds mysqlclient into .venv;
+#   test (`make test`, `make bench`, `make package`, .ci/run): the run set plus php-cli (password
+#        hashes checked against PHP itself), binutils' readelf (the artifact's glibc check), wrk
+#        (`make bench`'s HTTP load) and headless Chromium + chromedriver (the admin browser test).
 set -euo pipefail
-packages=(pkg-config default-libmysqlclient-dev build-essential binutils php-cli wrk)
+run_packages=(pkg-config default-libmysqlclient-dev build-essential)
+test_packages=(binutils php-cli wrk chromium chromium-driver)
+case "${1:-run}" in
+  run) packages=("${run_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

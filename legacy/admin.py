@@ -7,6 +7,7 @@ hard-deleted: the site marks users suspended or deleted. Notes have their admin 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from legacy.models import BCRYPT_PREFIX, MD5_HEX_PATTERN, LegacyUser, LoginAudit
@@ -60,9 +62,25 @@ class LegacyModelAdmin(admin.ModelAdmin):
     }
 
 
-def zero_date_display(value: Any) -> Any:
+# One date format on every admin page (lists, forms, sign-ins): sortable, short enough for a list
+# column, and the same shape as the site's own DATETIME columns.
+ADMIN_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def admin_datetime(value: Any, *, empty: str = "—") -> str:
+    """A date and time as every admin page shows it (in TIME_ZONE); ``empty`` when there is none."""
+    if not isinstance(value, datetime):
+        return empty
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime(ADMIN_DATETIME_FORMAT)
+
+
+def zero_date_display(value: Any) -> str:
     """A DATETIME for the admin; the site's zero date (read as None) is shown as such."""
-    return value if value is not None else format_html('<span title="{}">0000-00-00</span>', "zero date: unknown")
+    if value is None:
+        return format_html('<span title="{}">0000-00-00 00:00</span>', "zero date: unknown")
+    return admin_datetime(value)
 
 
 # --- Users ----------------------------------------------------------------------------------
@@ -101,7 +119,7 @@ class LegacyUserAdmin(LegacyModelAdmin):
         "is_admin",
         "note_count",
         "created",
-        "last_login",
+        "last_sign_in",
     )
     list_display_links = ("user_id", "username")
     list_filter = ("status", "is_admin", PasswordSchemeFilter)
@@ -109,9 +127,9 @@ class LegacyUserAdmin(LegacyModelAdmin):
     fieldsets = (
         (None, {"fields": ("user_id", "username", "email", "display_name")}),
         ("Access", {"fields": ("status", "is_admin", "password_scheme")}),
-        ("History", {"fields": ("created", "last_login", "notes_link", "recent_sign_ins")}),
+        ("History", {"fields": ("created", "last_sign_in", "notes_link", "recent_sign_ins")}),
     )
-    readonly_fields = ("user_id", "password_scheme", "created", "last_login", "notes_link", "recent_sign_ins")
+    readonly_fields = ("user_id", "password_scheme", "created", "last_sign_in", "notes_link", "recent_sign_ins")
     actions = ("suspend_users", "reactivate_users")
     list_per_page = 50
 
@@ -134,6 +152,10 @@ class LegacyUserAdmin(LegacyModelAdmin):
     def created(self, user: LegacyUser) -> Any:
         return zero_date_display(user.created_at)
 
+    @admin.display(description="last login", ordering="last_login")
+    def last_sign_in(self, user: LegacyUser) -> str:
+        return admin_datetime(user.last_login)
+
     @admin.display(description="notes")
     def notes_link(self, user: LegacyUser) -> str:
         url = reverse("admin:legacy_legacynote_changelist") + f"?user__user_id__exact={user.user_id}"
@@ -145,7 +167,8 @@ class LegacyUserAdmin(LegacyModelAdmin):
         if not rows:
             return "none recorded"
         return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{} from {}</li>", ((row.at, row.ip) for row in rows))
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{} from {}</li>", ((admin_datetime(row.at), row.ip) for row in rows)),
         )
 
     @admin.action(description="Suspend the selected users")

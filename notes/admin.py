@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
-from legacy.admin import LegacyModelAdmin, LegacyModelForm, zero_date_display
+from legacy.admin import LegacyModelAdmin, LegacyModelForm, admin_datetime, zero_date_display
 from legacy.models import LegacyNote, LegacyNoteTag, LegacyUser
 from notes.mobile import mobile_notes_ensure
+from notes.models import MobileNote
 from notes.services import note_staff_save, notes_set_deleted, tags_parse
 from uploads.services import UploadRefused, media_url, staff_photo_check
 
 POPULAR_TAGS_IN_FILTER = 30
+# Headlines are cut in the list so that it fits a 1400 px window; the change page shows them whole.
+LIST_HEADLINE_CHARS = 60
+PREVIEW_STYLE = "max-height:160px;max-width:240px;display:block"
 
 
 class TagListFilter(admin.SimpleListFilter):
@@ -69,12 +76,20 @@ class LegacyNoteForm(LegacyModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["tags"].initial = ", ".join(tag.tag for tag in self.instance.tags.all())
+        if "photo_path" in self.fields:
+            self.fields["photo_path"].label = "Photo on the site (photo_path)"
+            self.fields[
+                "photo_path"
+            ].help_text = (
+                "Path under the PHP site's uploads folder, e.g. uploads/2014/03/beach.jpg: the site shows this one."
+            )
 
     photo = forms.FileField(
         required=False,
-        help_text="A JPEG, PNG, GIF, WebP or HEIC image; replaces the note's current photo in the apps.",
+        label="New photo for the apps",
+        help_text="A JPEG, PNG, GIF, WebP or HEIC image; replaces the note's photo in the apps (not on the site).",
     )
-    remove_photo = forms.BooleanField(required=False, label="Remove the photo")
+    remove_photo = forms.BooleanField(required=False, label="Remove the photo from the apps")
 
     def clean_tags(self) -> list[str]:
         return tags_parse(self.cleaned_data["tags"])
@@ -92,23 +107,46 @@ class LegacyNoteForm(LegacyModelForm):
 @admin.register(LegacyNote)
 class LegacyNoteAdmin(LegacyModelAdmin):
     form = LegacyNoteForm
-    list_display = ("note_id", "headline", "owner", "visibility", "tag_list", "deleted", "created", "updated_at")
-    list_display_links = ("note_id", "headline")
+    list_display = ("note_id", "headline_short", "owner", "visibility", "tag_list", "deleted", "created", "updated")
+    list_display_links = ("note_id", "headline_short")
     list_filter = ("visibility", "deleted", TagListFilter, HasPhotoFilter)
     list_select_related = ("user",)
     search_fields = ("headline", "body", "user__username", "user__email", "=note_id")
+    search_help_text = "Headline, text, owner's username or email, the site's note id, or the apps' noteId."
     autocomplete_fields = ("user",)
-    readonly_fields = ("note_id", "created", "updated_at", "photo_preview")
-    fieldsets = (
-        (None, {"fields": ("note_id", "user", "headline", "body", "tags")}),
-        ("Publishing", {"fields": ("visibility", "deleted", "photo_preview", "photo", "remove_photo", "photo_path")}),
-        ("History", {"fields": ("created", "updated_at")}),
-    )
+    readonly_fields = ("note_id", "app_note_id", "app_version", "created", "updated", "photos")
     actions = ("soft_delete", "restore")
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LegacyNote]:
         return super().get_queryset(request).prefetch_related("tags")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            # A new note has no ids, version or history yet (they would only show placeholders).
+            return (
+                (None, {"fields": ("user", "headline", "body", "tags")}),
+                ("Publishing", {"fields": ("visibility", "deleted")}),
+                ("Photo", {"fields": ("photo", "photo_path")}),
+            )
+        return (
+            (None, {"fields": ("note_id", "app_note_id", "app_version", "user", "headline", "body", "tags")}),
+            ("Publishing", {"fields": ("visibility", "deleted")}),
+            ("Photo", {"fields": ("photos", "photo", "remove_photo", "photo_path")}),
+            ("History", {"fields": ("created", "updated")}),
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[LegacyNote], search_term: str
+    ) -> tuple[QuerySet[LegacyNote], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            app_note_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return results, may_have_duplicates
+        # The apps' noteId lives in our own table (perhaps another database): found by id, then joined.
+        note_ids = list(MobileNote.objects.filter(uuid=app_note_id).values_list("legacy_note_id", flat=True))
+        return results | queryset.filter(note_id__in=note_ids), may_have_duplicates
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The site soft-deletes (deleted = 1); a removed row would vanish from its history too.
@@ -135,28 +173,64 @@ class LegacyNoteAdmin(LegacyModelAdmin):
         url = reverse("admin:legacy_legacyuser_change", args=[user.pk])
         return format_html('<a href="{}">{}</a>', url, user.username)
 
-    @admin.display(description="photo in the apps")
-    def photo_preview(self, note: LegacyNote) -> str:
-        if note.pk is None:
-            return "—"
+    @admin.display(description="noteId (apps)")
+    def app_note_id(self, note: LegacyNote) -> str:
+        return str(mobile_notes_ensure([note])[note.note_id].uuid)
+
+    @admin.display(description="version (apps)")
+    def app_version(self, note: LegacyNote) -> int:
+        return mobile_notes_ensure([note])[note.note_id].version
+
+    @admin.display(description="photos")
+    def photos(self, note: LegacyNote) -> str:
+        """The site's photo and the apps' photo side by side, saying which is which."""
         key = mobile_notes_ensure([note])[note.note_id].photo_key
-        if not key:
-            return "—"
-        url = media_url(key=key, private=True)
+        site_path = note.photo_path or ""
+        if site_path:
+            site_url = f"{settings.SITE_URL.rstrip('/')}/{site_path.lstrip('/')}" if settings.SITE_URL else ""
+            site_cell = (
+                _photo_cell(url=site_url, caption=site_path)
+                if site_url
+                else format_html(
+                    "{}<br><small>No preview: set SITE_URL to the PHP site's address to see it here.</small>", site_path
+                )
+            )
+        else:
+            site_cell = format_html("{}", "No photo.")
+        if key:
+            apps_cell = _photo_cell(url=media_url(key=key, private=True), caption=key)
+        elif site_path:
+            apps_cell = format_html(
+                "{}<br><small>{}</small>",
+                "No photo in the apps yet.",
+                "The site's photo reaches the apps once `manage.py import_legacy_media` has copied it to S3.",
+            )
+        else:
+            apps_cell = format_html("{}", "No photo.")
+        rows = (
+            ("On the site (photo_path) — the PHP site shows this one", site_cell),
+            ("In the apps (S3) — the iOS and Android apps show this one", apps_cell),
+        )
         return format_html(
-            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:160px;max-width:240px"></a><br>{}',
-            url,
-            url,
-            key,
+            '<table class="lambridge-photos">{}</table>',
+            format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows),
         )
 
     @admin.display(description="tags")
     def tag_list(self, note: LegacyNote) -> str:
         return ", ".join(tag.tag for tag in note.tags.all())
 
+    @admin.display(description="headline", ordering="headline")
+    def headline_short(self, note: LegacyNote) -> str:
+        return Truncator(note.headline).chars(LIST_HEADLINE_CHARS)
+
     @admin.display(description="created", ordering="created_at")
     def created(self, note: LegacyNote) -> Any:
         return zero_date_display(note.created_at)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, note: LegacyNote) -> str:
+        return admin_datetime(note.updated_at)
 
     @admin.action(description="Delete the selected notes (soft: the site hides them)")
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[LegacyNote]) -> None:
@@ -167,6 +241,21 @@ class LegacyNoteAdmin(LegacyModelAdmin):
     def restore(self, request: HttpRequest, queryset: QuerySet[LegacyNote]) -> None:
         changed = notes_set_deleted(notes=queryset.filter(deleted=True), deleted=False)
         self.message_user(request, f"{changed} note(s) restored.", messages.SUCCESS)
+
+
+def _photo_cell(*, url: str, caption: str) -> str:
+    """A preview that says so, visibly, when the image does not load (moved, not public, S3 down)."""
+    return format_html(
+        '<a href="{}" target="_blank"><img src="{}" alt="" style="{}" data-preview'
+        " onerror=\"this.style.display='none';this.parentNode.nextElementSibling.style.display='block'\"></a>"
+        # Not the `hidden` attribute: the admin's .errornote style would show it anyway.
+        '<p class="errornote" style="display:none">The preview did not load from {}.</p>{}',
+        url,
+        url,
+        PREVIEW_STYLE,
+        url,
+        caption,
+    )
 
 
 from notes import admin_mirror  # noqa: E402, F401 - registers the Mirror status page

@@ -73,10 +73,23 @@ class JsonFormatter(logging.Formatter):
 
 
 class RedactingFormatter(logging.Formatter):
-    """The plain one-line format for a terminal, with the same redaction."""
+    """The plain one-line format for a terminal, with the same redaction.
+
+    A record's `extra=` fields follow the message as name=value, so the request line says which
+    request it was (method, route, status, duration) instead of just "request".
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        line = super().format(record)
+        extras = [
+            f"{name}={value}"
+            for name, value in vars(record).items()
+            if name not in _RECORD_ATTRIBUTES and not name.startswith("_")
+        ]
+        if extras:
+            first, newline, rest = line.partition("\n")
+            line = f"{first} {' '.join(extras)}{newline}{rest}"
+        return redact(line)
 
 
 def _request_id(request: HttpRequest) -> str:

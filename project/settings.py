@@ -35,9 +35,13 @@ if not SECRET_KEY:
 
 # Lambda stages list their API Gateway / custom domains here.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# The PHP site's address (e.g. https://www.example.com): the admin's "View site" link and the preview
+# of a note's site photo (SITE_URL/photo_path). Empty: no link, no site preview.
+SITE_URL = env.str("SITE_URL", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with our AdminSite ("View site" → SITE_URL, project/admin_site.py).
+    "project.admin_site.LambridgeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,7 +86,8 @@ WSGI_APPLICATION = "project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # templates/admin/base_site.html extends Django's own (the mirror's failure banner).
+        # templates/admin/index.html: the dashboard on the admin's first page; base_site.html extends
+        # Django's own with the mirror's failure banner on every page.
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -324,10 +329,17 @@ LOGGING = {
         "metrics": {"class": "logging.StreamHandler", "formatter": "metrics", "stream": "ext://sys.stdout"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
     "loggers": {
-        # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
         "botocore": {"level": "WARNING"},
         "boto3": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed every django record a second time.
+        "django": {"handlers": [], "level": "INFO"},
+        # RequestLogMiddleware writes one line per request (status and duration included): runserver's
+        # own line repeated it, and django.request added a third, with a traceback for every 403.
+        # 5xx answers still get theirs.
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {"level": "ERROR"},
         "lambridge.metrics": {"handlers": ["metrics"], "level": METRICS_LOG_LEVEL, "propagate": False},
     },
 }

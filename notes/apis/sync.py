@@ -62,10 +62,17 @@ class NoteChangesApi(APIView):
         )
 
 
+# `since` is what a mobile developer passes back: the error says what it must be.
+SINCE_NOT_VALID_MESSAGE = (
+    "`since` must be the `nextCursor` of a previous /api/v1/notes/changes response (an opaque string, kept"
+    " as is); leave it out to start from the beginning."
+)
+
+
 def _since(cursor: str | None) -> SyncPosition:
     if not cursor:
         return SYNC_START
     try:
         return sync_position(cursor)
-    except InvalidCursor as exc:
-        raise exceptions.ValidationError({"since": [str(exc)]}) from None
+    except InvalidCursor:
+        raise exceptions.ValidationError({"since": [SINCE_NOT_VALID_MESSAGE]}) from None

@@ -1,7 +1,7 @@
 """PHP's own password functions, called through `php -r`, so tests compare with what the site does.
 
 Passwords go to PHP on stdin, hashes in an environment variable: nothing secret is ever on a
-command line. php-cli is required (devstack/system-packages.sh installs it); without it the
+command line. php-cli is required (`bash devstack/system-packages.sh test` installs it); without it the
 tests fail, they do not skip.
 """
 
@@ -19,7 +19,9 @@ _READ_PASSWORD = '$password = stream_get_contents(STDIN); $hash = getenv("SITE_H
 def php_binary() -> str:
     php = shutil.which("php")
     if php is None:
-        pytest.fail("php-cli is required for these tests: apt-get install php-cli (devstack/system-packages.sh).")
+        pytest.fail(
+            "php-cli is required for these tests: apt-get install php-cli (bash devstack/system-packages.sh test)."
+        )
     return php
 
 

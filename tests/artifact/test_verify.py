@@ -35,7 +35,7 @@ def planted_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source.write_text(NEEDS_GLIBC_2_36)
     library = folder / "planted.so"
     compiler = shutil.which("cc") or shutil.which("gcc")
-    assert compiler, "a C compiler is needed (build-essential, installed by devstack/system-packages.sh)"
+    assert compiler, "a C compiler is needed (build-essential, installed by `bash devstack/system-packages.sh test`)"
     subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
     return library
 

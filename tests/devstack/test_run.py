@@ -3,7 +3,8 @@
 Each stack gets its own ports (never 8000/5000, which a developer's own `make run` may hold), its
 own empty database and its own env file. One stack on a fresh MySQL database is shared by the
 tests that only look at it; stopping, the SQLite fallback and a restart each start their own.
-Six starts of about 5 s each: the file takes about 35 s.
+Seven starts (each mirrors and indexes the demo notes, about 10 s): the file takes a few minutes on a
+busy machine.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import pytest
 
 from devstack.demo_data import DEFAULT_NOTES, DEFAULT_USERS, DEMO_SITE_ADMIN, DEMO_USER, DEMO_USER_NOTES
 from devstack.moto_server import free_port
-from devstack.run import READY_LINE, STAFF_PASSWORD, STAFF_USERNAME
+from devstack.run import DEMO_COGNITO_PASSWORD, READY_LINE, STAFF_PASSWORD, STAFF_USERNAME
+from devstack.token import NOT_RUNNING_MESSAGE, read_env_file
 from notes.search.schema import NOTES_INDEX_FIELDS
 from tests.conftest import mysql_server_connection, mysql_url
 from tests.devstack.server_helpers import accepts_connections
@@ -382,7 +384,7 @@ def test_the_demo_token_calls_the_api_as_the_demo_site_user(stack: RunningStack)
 
 
 def test_the_env_file_goes_where_devstack_env_file_says_and_points_at_the_stack(stack: RunningStack) -> None:
-    settings = dict(line.split("=", 1) for line in stack.env_file.read_text().splitlines())
+    settings = read_env_file(stack.env_file)
 
     assert settings["DATABASE_URL"] == stack.environment["DATABASE_URL"]
     assert settings["AWS_ENDPOINT_URL"] == stack.moto_url
@@ -436,6 +438,140 @@ def test_a_note_written_to_the_table_is_found_in_cloudsearch_through_the_stream_
         time.sleep(0.2)
 
     assert note_id in found, stack.output
+
+
+def _in_a_clean_shell(stack: RunningStack, command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` in a shell started with `env -i` (only PATH and HOME) that sourced the env file."""
+    return subprocess.run(
+        [
+            "env",
+            "-i",
+            f"PATH={os.environ.get('PATH', '/usr/bin:/bin')}",
+            f"HOME={os.environ.get('HOME', str(ROOT))}",
+            "bash",
+            "-c",
+            f"set -a; . {stack.env_file}; set +a; {command}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _api_get(stack: RunningStack, path: str, token: str) -> Any:
+    request = urllib.request.Request(f"{stack.base_url}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+        return json.loads(response.read())
+
+
+def test_a_word_of_a_demo_note_is_found_by_search_right_after_start(stack: RunningStack) -> None:
+    word = DEMO_USER_NOTES[0].headline.split()[0]
+
+    found = _api_get(stack, f"/api/v1/notes/search?q={urllib.parse.quote(word)}", stack.line_after("Demo token:"))
+
+    assert DEMO_USER_NOTES[0].headline in [note["headline"] for note in found["results"]], found
+    assert re.search(r"Mirrored and indexed \d+ notes", stack.output)
+
+
+def test_the_demo_notes_are_in_the_dynamodb_table_at_start(stack: RunningStack) -> None:
+    table = _emulator_client(stack, "dynamodb")
+
+    count = sum(page["Count"] for page in table.get_paginator("scan").paginate(TableName="Notes", Select="COUNT"))
+    mirrored = re.search(r"Mirroring (\d+) notes into DynamoDB", stack.output)
+
+    assert mirrored, stack.output
+    assert int(mirrored.group(1)) > DEFAULT_NOTES // 2  # the live ones of the demo notes
+    assert count >= int(mirrored.group(1))  # other tests of this module may add items
+
+
+def test_from_a_clean_shell_the_env_file_is_enough_for_the_mirror_commands(stack: RunningStack) -> None:
+    """`set -a; . .local/devstack.env; set +a` in a shell with nothing else: the PHP site changes a
+    note, then mirror_reconcile and mirror_drain bring it to DynamoDB (no NoCredentialsError)."""
+    database = urllib.parse.urlsplit(stack.environment["DATABASE_URL"]).path.lstrip("/")
+    server = mysql_server_connection(database)
+    try:
+        cursor = server.cursor()
+        cursor.execute("SELECT MIN(note_id) FROM notes WHERE deleted = 0")
+        (note_id,) = cursor.fetchone()
+        cursor.execute("UPDATE notes SET headline = 'Changed by the PHP site' WHERE note_id = %s", (note_id,))
+        server.commit()
+    finally:
+        server.close()
+
+    reconciled = _in_a_clean_shell(stack, ".venv/bin/python manage.py mirror_reconcile")
+    drained = _in_a_clean_shell(stack, ".venv/bin/python manage.py mirror_drain")
+
+    assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+    assert drained.returncode == 0, drained.stdout + drained.stderr
+    assert "Credentials" not in reconciled.stderr + drained.stderr
+    assert "failed (will retry): 0" in drained.stdout
+    items = _emulator_client(stack, "dynamodb").scan(TableName="Notes")["Items"]
+    assert "Changed by the PHP site" in [item["headline"]["S"] for item in items]
+
+
+def test_make_token_prints_a_fresh_token_that_works(stack: RunningStack) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^token:.*\n\t@\$\(PY\) -m devstack\.token$", makefile, re.MULTILINE)
+
+    printed = subprocess.run(
+        [sys.executable, "-m", "devstack.token"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "DEVSTACK_ENV_FILE": str(stack.env_file)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert printed.returncode == 0, printed.stderr
+    token = printed.stdout.strip()
+    assert _jwt_claims(token)["email"] == DEMO_USER.email
+    assert _api_get(stack, "/api/v1/me", token)["username"] == DEMO_USER.username
+    assert f"{DEMO_USER.email} / {DEMO_COGNITO_PASSWORD}" in stack.output
+
+
+def test_make_token_without_a_running_stack_says_to_start_one(tmp_path: Path) -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "devstack.token"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "DEVSTACK_ENV_FILE": str(tmp_path / "none.env")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert printed.returncode != 0
+    assert "start it with `make run`" in printed.stderr
+    assert printed.stdout == ""
+    assert NOT_RUNNING_MESSAGE.split("{")[0] in printed.stderr
+
+
+def test_the_terminal_log_has_one_line_per_request_and_no_traceback_for_a_403(stack: RunningStack) -> None:
+    admin = _admin_session(stack)
+    before = len(stack.output)
+
+    # Site users are never added in the admin: a 403 (PermissionDenied) — an ordinary refusal.
+    status, _ = _get(f"{stack.base_url}/admin/legacy/legacyuser/add/", admin)
+    unauthorized, _ = _get(f"{stack.base_url}/api/v1/me?probe=one-line")
+    deadline = time.monotonic() + 10
+    while "route=/api/v1/me " not in stack.output[before:] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = stack.output[before:]
+
+    assert (status, unauthorized) == (403, 401)
+    assert "Traceback" not in log, log
+    assert len(re.findall(r"route=/admin/legacy/legacyuser/add/ status=403", log)) == 1, log
+    assert len(re.findall(r"route=/api/v1/me status=401", log)) == 1, log
+    assert '"GET /api/v1/me' not in log, log  # runserver's own line, a repeat
+    assert "Unauthorized: /api/v1/me" not in log, log
+
+
+def test_the_banner_never_breaks_a_phrase_across_lines(stack: RunningStack) -> None:
+    assert re.search(r"Search: +CloudSearch \(local\) at \S+: domain notes,$", stack.output, re.MULTILINE)
+    assert "make token" in stack.output
 
 
 # --- Stopping --------------------------------------------------------------------------------
@@ -513,3 +649,37 @@ def test_a_second_start_on_the_same_database_keeps_the_demo_data_it_has(
     status, users = _get(f"{second.base_url}/admin/legacy/legacyuser/", _admin_session(second))
     assert status == 200
     assert f"{DEFAULT_USERS} site users" in users
+
+
+# --- The emulator dies -----------------------------------------------------------------------
+
+
+def _children_running(parent_pid: int, marker: str) -> list[int]:
+    """Pids of ``parent_pid``'s children whose command line contains ``marker`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent_pid and marker in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_when_the_emulator_dies_make_run_says_so_and_stops_everything(
+    start_stack: Callable[..., RunningStack], scratch_database: Callable[[], str]
+) -> None:
+    stack = start_stack(database_url=mysql_url(scratch_database()))
+    assert stack._process is not None
+    (moto_pid,) = _children_running(stack._process.pid, "moto.server")
+
+    os.kill(moto_pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        stack._process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    assert stack.returncode == 1, stack.output
+    assert "The AWS emulator (moto) stopped unexpectedly" in stack.output
+    assert not accepts_connections(stack.port)
+    assert not accepts_connections(stack.cloudsearch_port)

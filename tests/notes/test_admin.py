@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import SettingsWrapper
 
-from tests.factories import fetch_value
+from tests.factories import fetch_value, site_note, site_user
 from tests.notes.conftest import Member
 from tests.uploads.helpers import PNG_BYTES
 
@@ -101,3 +104,52 @@ def test_staff_upload_replace_and_remove_a_photo(staff_client: Client, alice: Me
     assert "photo" in refused.context["adminform"].form.errors
     assert (removed["photoKey"], removed["version"]) == (None, 3)
     assert fetch_value("SELECT photo_path FROM notes WHERE note_id = %s", [legacy_id]) is None
+
+
+def test_the_add_note_page_shows_no_placeholder_object(staff_client: Client) -> None:
+    page = staff_client.get(reverse("admin:legacy_legacynote_add")).content.decode()
+
+    assert "object at 0x" not in page
+    assert "DatabaseDefault" not in page
+    assert "Photo on the site (photo_path)" in page
+
+
+def test_staff_find_a_note_by_the_apps_note_id_and_see_its_note_id_and_version(
+    staff_client: Client, alice: Member
+) -> None:
+    alice.create()
+    note = alice.create()
+    alice.client.patch(f"/api/v1/notes/{note['noteId']}", {"headline": "Edited once"}, content_type="application/json")
+    legacy_id = legacy_id_of(alice)
+
+    found = staff_client.get(reverse("admin:legacy_legacynote_changelist"), {"q": note["noteId"]})
+    page = staff_client.get(reverse("admin:legacy_legacynote_change", args=[legacy_id])).content.decode()
+
+    assert [row.note_id for row in found.context["cl"].result_list] == [legacy_id]
+    assert note["noteId"] in page
+    assert re.search(r"version \(apps\):</label>\s*<div class=\"readonly\">2</div>", page, re.IGNORECASE), page
+
+
+def test_the_admin_shows_dates_in_one_format(staff_client: Client) -> None:
+    user_id = site_user(username="dated", created_at="2015-06-01 10:00:00", last_login="2019-05-06 07:08:09")
+    site_note(user_id, created_at="2016-01-02 03:04:05")
+
+    users = staff_client.get(reverse("admin:legacy_legacyuser_changelist"), {"q": "dated"}).content.decode()
+    notes = staff_client.get(reverse("admin:legacy_legacynote_changelist"), {"q": "dated"}).content.decode()
+
+    assert "2015-06-01 10:00" in users
+    assert "2019-05-06 07:08" in users
+    assert "2016-01-02 03:04" in notes
+    assert not re.search(r"\b[ap]\.m\.", users + notes)
+
+
+@pytest.mark.parametrize(("site_url", "shown"), [("", False), ("https://www.example.com", True)])
+def test_view_site_goes_to_the_php_site_or_is_hidden(
+    staff_client: Client, settings: SettingsWrapper, site_url: str, shown: bool
+) -> None:
+    settings.SITE_URL = site_url
+
+    page = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert ('<a href="https://www.example.com">View site</a>' in page) is shown
+    assert '<a href="/">View site</a>' not in page

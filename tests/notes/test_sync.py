@@ -102,7 +102,7 @@ def test_deleted_notes_come_as_bare_ids(alice: Member) -> None:
     assert note["noteId"] not in {changed["noteId"] for changed in page["notes"]}
 
 
-def test_a_bad_cursor_is_a_400(alice: Member) -> None:
+def test_a_bad_since_is_a_400_that_names_since_and_says_it_is_a_previous_next_cursor(alice: Member) -> None:
     alice.create()
     alice.create()
     list_cursor = alice.client.get("/api/v1/notes/", {"pageSize": 1}).json()["nextCursor"]
@@ -110,4 +110,7 @@ def test_a_bad_cursor_is_a_400(alice: Member) -> None:
     for since in ["garbage", list_cursor]:
         response = alice.client.get("/api/v1/notes/changes", {"since": since})
         assert response.status_code == 400, since
-        assert set(response.json()["error"]["fields"]) & {"cursor", "since"}
+        fields = response.json()["error"]["fields"]
+        assert list(fields) == ["since"], fields
+        assert "nextCursor" in fields["since"][0]
+        assert "/api/v1/notes/changes" in fields["since"][0]
