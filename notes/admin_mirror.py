@@ -28,6 +28,10 @@ class MirrorStatusAdmin(admin.ModelAdmin):
     """The outbox as one page instead of a change list: entries are the mirror's bookkeeping, so
     staff read them and ask for a retry, but never add, edit or delete one."""
 
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        # Not a model list: the page is reached from the dashboard's mirror section and the banner.
+        return False
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -41,7 +45,7 @@ class MirrorStatusAdmin(admin.ModelAdmin):
         status = self.admin_site.admin_view(self.status_view)
         return [
             path("", status, name=MIRROR_STATUS_URL_NAME),
-            # The admin index links models by this name.
+            # Django's own links to a model's list use this name.
             path("", status, name="notes_mirrorentry_changelist"),
             path("retry/", self.admin_site.admin_view(require_POST(self.retry_view)), name=MIRROR_RETRY_URL_NAME),
         ]
