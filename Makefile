@@ -14,7 +14,7 @@ STAGE ?= dev
 # pip-compile: every transitive package pinned with its hashes; no machine-specific index or wheel folder.
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: help install run token test test-fast test-packages lint format clean package bench bench-scale sdk openapi lock
+.PHONY: help install run token test test-fast test-packages lint format clean package bench bench-scale sdk openapi lock deploy
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,10 @@ package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stag
 
 bench-scale: $(STAMP)  ## sites of 100k and 1M notes made by SQL, and SPEC §8's (scale) rows side by side
 	$(PY) -m bench.scale $(BENCH_ARGS)
+
+# It builds the package, so it needs what `make package` needs (readelf).
+deploy: $(STAMP) test-packages  ## first deploy or update of a stage, idempotent: stack, package, zappa, migrate, static (STAGE=…)
+	$(PY) -m deploy --stage $(STAGE)
 
 bench: $(STAMP) test-packages  ## the benchmarks (cold start through the Zappa handler), table + bench/results/<date>.json
 	$(PY) -m bench $(BENCH_ARGS)

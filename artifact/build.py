@@ -263,19 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="the zip to write (default dist/lambridge-<stage>.zip)")
     arguments = parser.parse_args(argv)
     try:
-        try:
-            result = build(stage=arguments.stage, local=arguments.local, output=arguments.output)
-        except UnfilledPlaceholders as exc:
-            if arguments.output is not None:
-                raise
-            # Without the stage's AWS values (a clean clone, CI) the same build still runs and is
-            # verified, under a name that says it cannot be deployed.
-            print(
-                f"make package: {exc}\nBuilding the local, verified but not deployable "
-                f"{artifact_path(arguments.stage, local=True).relative_to(ROOT)} instead.",
-                file=sys.stderr,
-            )
-            result = build(stage=arguments.stage, local=True)
+        # A stage whose AWS values are missing is an error, never a quiet local build: the caller
+        # (an operator, `make deploy`) asked for a zip it can deploy. LOCAL=1 asks for the other.
+        result = build(stage=arguments.stage, local=arguments.local, output=arguments.output)
     except (BuildFailed, UnfilledPlaceholders, UnsafeStageLogging) as exc:
         print(f"make package: {exc}", file=sys.stderr)
         return 1

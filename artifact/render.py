@@ -27,6 +27,7 @@ DERIVED_FROM = {
     "NOTES_TABLE_ARN": "NOTES_STREAM_ARN",
     "COGNITO_USER_POOL_ARN": "COGNITO_USER_POOL_ID",
     "CLOUDSEARCH_DOMAIN_ARN": "CLOUDSEARCH_DOCUMENT_ENDPOINT",
+    "ZAPPA_S3_BUCKET": "NOTES_STREAM_ARN",
 }
 # The IAM statement only a `cloudsearch` stage needs; other stages ship without it, so a new account
 # (CloudSearch is closed to new customers) is never asked for a domain it cannot create.
@@ -101,6 +102,11 @@ def stage_config(settings: Mapping[str, Any], stage: str) -> dict[str, Any]:
     return stage_config(settings, parent) | config
 
 
+def zappa_bucket_name(*, account: str, region: str) -> str:
+    """The bucket Zappa uploads code to: one per account and region, shared by the stages."""
+    return f"lambridge-zappa-{account}-{region}"
+
+
 def derived_values(values: Mapping[str, str]) -> dict[str, str]:
     """Values computed from the ones infra/ exports, so the operator sets as few variables as possible."""
     derived: dict[str, str] = {}
@@ -112,6 +118,9 @@ def derived_values(values: Mapping[str, str]) -> dict[str, str]:
         derived["AWS_REGION"] = region
     if account:
         derived["AWS_ACCOUNT_ID"] = account
+    if account and region:
+        # Where Zappa uploads the zip: S3 names are global, so the account and region are in it.
+        derived["ZAPPA_S3_BUCKET"] = zappa_bucket_name(account=account, region=region)
     if match:
         derived["NOTES_TABLE_ARN"] = stream_arn.split("/stream/", 1)[0]
     pool_id = values.get("COGNITO_USER_POOL_ID", "")

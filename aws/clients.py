@@ -117,6 +117,11 @@ def sns_client() -> Any:
     return get_client("sns")
 
 
+def secretsmanager_client() -> Any:
+    """The Secrets Manager client (the database credentials, DATABASE_SECRET_ARN)."""
+    return get_client("secretsmanager")
+
+
 def cloudsearch_domain_client(endpoint_url: str) -> Any:
     """The client for one CloudSearch domain's document or search endpoint (upload_documents, search).
 

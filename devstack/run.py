@@ -88,6 +88,8 @@ def _environment_defaults() -> None:
     os.environ.setdefault("DEV_APPS", "true")
     # A terminal, not CloudWatch: one readable line per record.
     os.environ.setdefault("LOG_FORMAT", "plain")
+    # CloudWatch's metric lines (one JSON object per request) would drown the terminal.
+    os.environ.setdefault("METRICS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_REGION", "us-east-1")

@@ -64,10 +64,18 @@ def resolve(
     values itself (e.g. a pool id), so nothing is silently left unresolved.
     """
     template = template if template is not None else load_template()
-    values = {name: spec.get("Default", "") for name, spec in template.get("Parameters", {}).items()}
+    values = {name: _default(spec) for name, spec in template.get("Parameters", {}).items()}
     values |= {**LOCAL_PSEUDO_PARAMETERS, **(pseudo or {})} | parameters
     resolved = _resolve(value, values, template.get("Conditions", {}))
     return None if resolved is _NO_VALUE else resolved
+
+
+def _default(spec: dict[str, Any]) -> Any:
+    """A parameter's Default as a Ref gives it: a list for a CommaDelimitedList."""
+    default = spec.get("Default", "")
+    if spec.get("Type") == "CommaDelimitedList":
+        return [item.strip() for item in str(default).split(",") if item.strip()]
+    return default
 
 
 def _resolve(value: Any, values: dict[str, Any], conditions: dict[str, Any]) -> Any:
@@ -190,7 +198,10 @@ def media_bucket_configuration() -> dict[str, dict[str, Any]]:
 
 def user_pool_arguments(*, stage: str, lambda_function_arn: str = "") -> dict[str, Any]:
     """create_user_pool arguments (PoolName included) for `stage`'s pool."""
-    pool = properties(USER_POOL, parameters={"Stage": stage, "LambdaFunctionArn": lambda_function_arn})
+    # EnabledMfas is CloudFormation's; the API sets it apart (set_user_pool_mfa_config).
+    pool = properties(
+        USER_POOL, parameters={"Stage": stage, "LambdaFunctionArn": lambda_function_arn}, omit=("EnabledMfas",)
+    )
     pool["PoolName"] = pool.pop("UserPoolName")
     return pool
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,9 @@ from infra import definitions
 from notes.search.schema import NOTES_INDEX_FIELDS
 
 STACK_NAME_PREFIX: Final = "lambridge-"
+# Zappa names ITS API Gateway stack after the function, "lambridge-<stage>": ours must never share
+# that name, or `zappa deploy` would replace the bucket, table and pool with its API.
+STACK_NAME_SUFFIX: Final = "-infra"
 # The template has an IAM managed policy without a fixed name.
 CAPABILITIES: Final = ("CAPABILITY_IAM",)
 # CloudFront distributions take 5-15 minutes to create; a stack wait of an hour covers a slow day.
@@ -83,8 +87,8 @@ class SearchDomainResult:
 
 
 def stack_name(*, stage: str) -> str:
-    """The CloudFormation stack name of `stage`, e.g. "lambridge-dev"."""
-    return f"{STACK_NAME_PREFIX}{stage}"
+    """The CloudFormation stack name of `stage`, e.g. "lambridge-dev-infra"."""
+    return f"{STACK_NAME_PREFIX}{stage}{STACK_NAME_SUFFIX}"
 
 
 def default_search_domain(*, stage: str) -> str:
@@ -143,6 +147,9 @@ def stack_apply(*, request: StackRequest, say: Callable[[str], None] = lambda li
         cloudformation.create_stack(**arguments, OnFailure="ROLLBACK")
         _wait(cloudformation, "stack_create_complete", name)
         action = "created"
+    elif _stack_matches(cloudformation, request):
+        # Nothing to send: the same template and parameters are deployed (no change set, no wait).
+        action = "unchanged"
     else:
         try:
             cloudformation.update_stack(**arguments)
@@ -161,6 +168,24 @@ def stack_outputs(*, name: str) -> dict[str, str]:
     """The stack's outputs by key."""
     stack = get_client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def _stack_matches(cloudformation: Any, request: StackRequest) -> bool:
+    """Whether the stack already runs exactly `request`'s template with its parameters."""
+    name = request.stack_name
+    deployed = cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    if isinstance(deployed, str):
+        try:
+            deployed = json.loads(deployed)
+        except ValueError:
+            return False
+    if deployed != json.loads(request.template_body):
+        return False
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    current = {
+        parameter["ParameterKey"]: parameter.get("ParameterValue", "") for parameter in stack.get("Parameters", [])
+    }
+    return all(current.get(key) == value for key, value in request.parameters.items())
 
 
 def _stack_status(cloudformation: Any, name: str) -> str | None:
@@ -260,15 +285,20 @@ def _covers(actual: dict[str, Any] | None, wanted: Any) -> bool:
 # --- What the next steps need ------------------------------------------------------------------
 
 
-def export_lines(*, outputs: dict[str, str], search: SearchDomainResult | None) -> list[str]:
-    """`export NAME=value` lines for the packaging step and the stage's environment."""
+def stage_variables(*, outputs: dict[str, str], search: SearchDomainResult | None) -> dict[str, str]:
+    """The environment variables the stack and the search domain give the packaging step and the app."""
     variables = {variable: outputs[key] for key, variable in OUTPUT_VARIABLES.items() if outputs.get(key)}
     if outputs.get("MediaDistributionDomain"):
         variables["STATIC_URL"] = f"https://{outputs['MediaDistributionDomain']}/static/"
     if search is not None and search.document_endpoint and search.search_endpoint:
         variables["CLOUDSEARCH_DOCUMENT_ENDPOINT"] = search.document_endpoint
         variables["CLOUDSEARCH_SEARCH_ENDPOINT"] = search.search_endpoint
-    return [f"export {variable}={value}" for variable, value in variables.items()]
+    return variables
+
+
+def export_lines(*, outputs: dict[str, str], search: SearchDomainResult | None) -> list[str]:
+    """`export NAME=value` lines for the packaging step and the stage's environment."""
+    return [f"export {variable}={value}" for variable, value in stage_variables(outputs=outputs, search=search).items()]
 
 
 def template_request(*, stage: str, parameters: dict[str, str], template_path: str | None = None) -> StackRequest:

@@ -281,3 +281,6 @@ def _photo_cell(*, url: str, caption: str) -> str:
         url,
         caption,
     )
+
+
+from notes import admin_mirror  # noqa: E402, F401 - registers the Mirror status page

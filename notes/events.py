@@ -11,14 +11,26 @@ from typing import Any
 
 from django.conf import settings
 
+from aws.metrics import COUNT, SECONDS, metrics_emit
 from notes.cdc import cdc_run
 from notes.mirror import mirror_send
+from notes.mirror_status import mirror_backlog
 from notes.reconcile import mirror_reconcile
 
 
 def mirror_drain_event(event: dict[str, Any], context: object | None = None) -> dict[str, int]:
-    """Every minute: send the outbox entries that are due (what `manage.py mirror_drain` does)."""
-    return asdict(mirror_send())
+    """Every minute: send the outbox entries that are due (what `manage.py mirror_drain` does), then
+    report the backlog as metrics (the alarm on its age lives in infra/template.json)."""
+    result = asdict(mirror_send())
+    backlog = mirror_backlog()
+    metrics_emit(
+        metrics={
+            "MirrorBacklogAge": (backlog.oldest_age_seconds, SECONDS),
+            "MirrorPending": (backlog.pending, COUNT),
+            "MirrorFailing": (backlog.failing, COUNT),
+        }
+    )
+    return result
 
 
 def mirror_reconcile_event(event: dict[str, Any], context: object | None = None) -> dict[str, int]:

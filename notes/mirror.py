@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from aws.clients import dynamodb_client
+from aws.metrics import COUNT, metrics_emit
 from legacy.models import LegacyNote
 from notes.locks import LockTimeout, named_lock
 from notes.models import MirrorEntry, MobileNote
@@ -161,6 +162,8 @@ def mirror_send(
             result.sent += 1
         else:
             result.failed += 1
+    if result.sent or result.failed:
+        metrics_emit(metrics={"MirrorSent": (result.sent, COUNT), "MirrorFailed": (result.failed, COUNT)})
     return result
 
 

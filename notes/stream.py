@@ -21,6 +21,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from django.conf import settings
 
 from aws.clients import dynamodb_client
+from aws.metrics import COUNT, SECONDS, metrics_emit
+from notes.mirror_status import search_index_progress_record
 from notes.search import SearchDocument, search_backend
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,11 @@ def stream_handler(event: dict[str, Any], context: object | None = None) -> dict
     Logs counts only, never note text.
     """
     records = event.get("Records") or []
+    oldest = _oldest_record_time(records)
+    metrics: dict[str, tuple[float, str]] = {"StreamBatchSize": (len(records), COUNT)}
+    if oldest is not None:
+        metrics["StreamLag"] = (round(max(0.0, time.time() - oldest.timestamp()), 1), SECONDS)
+    metrics_emit(metrics=metrics)
     note_ids = stream_note_ids(records)
     if not note_ids:
         return {"records": len(records), "indexed": 0, "deleted": 0}
@@ -62,6 +69,8 @@ def stream_handler(event: dict[str, Any], context: object | None = None) -> dict
         backend.index(documents)
     if gone:
         backend.delete(gone)
+    if oldest is not None:
+        search_index_progress_record(oldest_record_at=oldest)
     logger.info(
         "search index updated from a stream batch: %d records, %d notes indexed, %d deleted",
         len(records),
@@ -69,6 +78,18 @@ def stream_handler(event: dict[str, Any], context: object | None = None) -> dict
         len(gone),
     )
     return {"records": len(records), "indexed": len(documents), "deleted": len(gone)}
+
+
+def _oldest_record_time(records: Sequence[dict[str, Any]]) -> datetime | None:
+    """When the oldest record of the batch was written to the table (Lambda's epoch seconds)."""
+    moments = []
+    for record in records:
+        value = (record.get("dynamodb") or {}).get("ApproximateCreationDateTime")
+        if isinstance(value, int | float):
+            moments.append(float(value))
+        elif isinstance(value, datetime):
+            moments.append(value.timestamp())
+    return datetime.fromtimestamp(min(moments), UTC) if moments else None
 
 
 def stream_note_ids(records: Sequence[dict[str, Any]]) -> list[str]:

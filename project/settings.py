@@ -70,6 +70,8 @@ if DEV_APPS:
 MIDDLEWARE = [
     # First: every later log line of the request carries its id, and its own line measures it all.
     "project.logs.RequestLogMiddleware",
+    # CloudWatch metrics (EMF lines) for every request, the cold start included.
+    "project.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: DRF's parsers would otherwise accept any size.
     "project.error_pages.ApiBodySizeLimitMiddleware",
@@ -91,7 +93,8 @@ WSGI_APPLICATION = "project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # templates/admin/index.html: the dashboard on the admin's first page.
+        # templates/admin/index.html: the dashboard on the admin's first page; base_site.html extends
+        # Django's own with the mirror's failure banner on every page.
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -143,6 +146,10 @@ DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
 DATABASE_READ_TIMEOUT = env.int("DATABASE_READ_TIMEOUT", default=20)
 # Lambda reuses a process for many requests; keep the connection (checked before each use).
 DATABASE_CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# A Secrets Manager secret {"username", "password"} for every MySQL database (RDS writes and
+# rotates it); read at the first connection and again when MySQL refuses the cached password.
+# Empty: the URLs carry the credentials.
+DATABASE_SECRET_ARN = env.str("DATABASE_SECRET_ARN", default="")
 
 
 # Every DATABASES entry gets these (project/settings_builders.py, database_from_url).
@@ -152,6 +159,7 @@ DATABASE_OPTIONS: dict[str, Any] = {
     "connect_timeout": DATABASE_CONNECT_TIMEOUT,
     "read_timeout": DATABASE_READ_TIMEOUT,
     "conn_max_age": DATABASE_CONN_MAX_AGE,
+    "secret_arn": DATABASE_SECRET_ARN,
 }
 
 DATABASE_URL = env.str("DATABASE_URL", default="mysql://root@127.0.0.1:3306/lambridge")
@@ -323,6 +331,9 @@ CDC_MAX_SECONDS = env.float("CDC_MAX_SECONDS", default=20.0)
 # How long a write waits for another write to the same note (its MySQL named lock) before the API
 # answers 503 with Retry-After: writes hold it only for their database work, never for AWS calls.
 NOTE_LOCK_TIMEOUT_SECONDS = env.int("NOTE_LOCK_TIMEOUT_SECONDS", default=10)
+# /readyz answers 503 when a note change has waited (or kept failing) longer than this to reach
+# DynamoDB: the drain runs every minute, so 15 minutes is an outage, not a slow send.
+READY_MIRROR_MAX_AGE_SECONDS = env.int("READY_MIRROR_MAX_AGE_SECONDS", default=900)
 
 # --- Push (SNS mobile push, push/) -----------------------------------------------------------
 # The SNS platform applications devices register in (empty: that platform is not offered), and
@@ -366,14 +377,23 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "json": one object per line for CloudWatch Logs Insights (every stage); "plain" reads better in a
 # terminal. Both blank anything shaped like a token, password or signature (project/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+# CloudWatch embedded-metric-format lines (aws/metrics.py): their namespace; METRICS_LOG_LEVEL=WARNING
+# turns them off (e.g. in a terminal).
+METRICS_NAMESPACE = env.str("METRICS_NAMESPACE", default="Lambridge")
+METRICS_LOG_LEVEL = env.str("METRICS_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "json": {"()": "project.logs.JsonFormatter"},
         "plain": {"()": "project.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "metrics": {"format": "%(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        # EMF lines as they are, on stdout: CloudWatch reads them as metrics (aws/metrics.py).
+        "metrics": {"class": "logging.StreamHandler", "formatter": "metrics", "stream": "ext://sys.stdout"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # botocore at DEBUG prints request bodies and signed headers: keep it quiet whatever LOG_LEVEL.
     "loggers": {
@@ -386,5 +406,6 @@ LOGGING = {
         # 5xx answers still get theirs.
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.request": {"level": "ERROR"},
+        "lambridge.metrics": {"handlers": ["metrics"], "level": METRICS_LOG_LEVEL, "propagate": False},
     },
 }

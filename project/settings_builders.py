@@ -21,6 +21,7 @@ def database_from_url(
     connect_timeout: int,
     read_timeout: int,
     conn_max_age: int,
+    secret_arn: str = "",
 ) -> dict[str, Any]:
     """One DATABASES entry from a URL, with Lambridge's MySQL options (`engine` replaces Django's)."""
     config: dict[str, Any] = environ.Env.db_url_config(url)
@@ -40,6 +41,9 @@ def database_from_url(
         # Lambda reuses a process for many requests; keep the connection, but check it first.
         config["CONN_MAX_AGE"] = conn_max_age
         config["CONN_HEALTH_CHECKS"] = True
+        if secret_arn:
+            # project/mysql reads USER and PASSWORD from this Secrets Manager secret.
+            config["SECRET_ARN"] = secret_arn
     return config
 
 

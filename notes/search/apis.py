@@ -6,6 +6,7 @@ The read itself is notes/search/selectors.py; these views translate HTTP and its
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.identity import caller_site_user
 from api.errors import SERVICE_UNAVAILABLE
 from api.fields import query_data
+from aws.metrics import MILLISECONDS, metrics_emit
 from notes.apis.shared import NoteOutputSerializer
 from notes.search.backend import SearchPage, SearchRejected, SearchUnavailable
 from notes.search.selectors import notes_search
@@ -45,14 +47,17 @@ class SearchUnavailableError(exceptions.APIException):
 
 def _search(*, request: Request, text: str, size: int, start: int, field: str) -> tuple[list[NoteView], SearchPage]:
     """The caller's page of hits; 503 when search is down, 400 (on `field`) when it refused the words."""
+    started = time.perf_counter()
     try:
-        return notes_search(user_id=caller_site_user(request).user_id, text=text, size=size, start=start)
+        found = notes_search(user_id=caller_site_user(request).user_id, text=text, size=size, start=start)
     except SearchUnavailable as exc:
         logger.warning("search unavailable: %s", exc)
         raise SearchUnavailableError() from None
     except SearchRejected as exc:
         logger.info("search query refused: %s", exc)
         raise exceptions.ValidationError({field: ["This search could not be understood; try other words."]}) from None
+    metrics_emit(metrics={"SearchLatency": (round((time.perf_counter() - started) * 1000, 1), MILLISECONDS)})
+    return found
 
 
 # --- GET /api/v1/notes/search ---------------------------------------------------------------

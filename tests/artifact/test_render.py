@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from artifact.build import artifact_path
+from artifact.build import main as build_main
 from artifact.render import UnfilledPlaceholders, UnsafeStageLogging, placeholders_in, render_settings, stage_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -91,6 +93,7 @@ def test_the_stream_arn_routes_the_stream_and_scopes_the_iam_statements(committe
     assert resources["PushNotifications"] == ["arn:aws:sns:eu-west-1:111122223333:lambridge-*"]
     assert production["cognito"]["user_pool"] == "eu-west-1_AbCdEf123"
     assert production["environment_variables"]["COGNITO_USER_POOL_ID"] == "eu-west-1_AbCdEf123"
+    assert production["s3_bucket"] == "lambridge-zappa-111122223333-eu-west-1"
     assert production["vpc_config"] == {"SubnetIds": ["subnet-0aaa", "subnet-0bbb"], "SecurityGroupIds": ["sg-0ccc"]}
     assert placeholders_in(production) == set()
 
@@ -103,7 +106,11 @@ def test_no_statement_grants_every_resource_except_where_aws_accepts_nothing_els
         assert all("*" not in action for action in statement["Action"]), statement
         assert "*" not in statement["Resource"], statement
     starred = [statement["Sid"] for statement in base_policy["Statement"] if statement["Resource"] == "*"]
-    assert starred == ["VpcNetworkInterfacesAwsAcceptsOnlyStar", "StreamListingAwsAcceptsOnlyStar"]
+    assert starred == [
+        "VpcNetworkInterfacesAwsAcceptsOnlyStar",
+        "StreamListingAwsAcceptsOnlyStar",
+        "XRayTracesAwsAcceptsOnlyStar",
+    ]
 
 
 def test_real_stages_never_log_events_and_production_uses_snapstart(committed: dict[str, Any]) -> None:
@@ -115,6 +122,8 @@ def test_real_stages_never_log_events_and_production_uses_snapstart(committed: d
     assert stage_config(committed, "staging")["log_level"] == "WARNING"
     assert stage_config(committed, "production")["log_level"] == "WARNING"
     assert stage_config(committed, "production")["snap_start"] == "PublishedVersions"
+    assert stage_config(committed, "staging")["xray_tracing"] is True
+    assert stage_config(committed, "production")["xray_tracing"] is True
 
 
 def test_a_local_render_fills_what_is_missing_and_keeps_what_is_given(committed: dict[str, Any]) -> None:
@@ -186,3 +195,18 @@ def test_a_stage_that_leaves_zappas_debug_defaults_in_place_is_refused(
 def test_the_committed_stages_render(committed: dict[str, Any]) -> None:
     for stage in ("dev", "staging", "production"):
         render_settings(committed, stage=stage, environment={}, local=True)
+
+
+def test_make_package_fails_when_the_deployable_zip_cannot_be_built(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("NOTES_STREAM_ARN", "COGNITO_USER_POOL_ID", "AWS_STORAGE_BUCKET_NAME", "VPC_SUBNET_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    local_zip = artifact_path("staging", local=True)
+    before = local_zip.stat().st_mtime if local_zip.exists() else None
+
+    status = build_main(["--stage", "staging"])
+
+    assert status == 1
+    assert "NOTES_STREAM_ARN=..." in capsys.readouterr().err
+    assert (local_zip.stat().st_mtime if local_zip.exists() else None) == before

@@ -22,39 +22,15 @@ from django.core.management import call_command
 from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import cloudsearch_client, dynamodb_client, get_client, reset_clients, s3_client
+from deploy.emulator import emulator_template as moto_template
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.moto_server import MotoServer, free_port
-from infra.definitions import load_template
 from infra.services import SearchDomainResult, export_lines, search_domain_apply
 from notes.search.schema import NOTES_INDEX_FIELDS
 
-# The resource types moto's CloudFormation lacks.
-MOTO_UNSUPPORTED_TYPES = ("AWS::CloudFront::", "AWS::Cognito::")
 # The local server serves one domain, under this name.
 LOCAL_DOMAIN = "notes"
 EXPORT_LINE = re.compile(r"^export ([A-Z_]+)=(.*)$", re.MULTILINE)
-
-
-def moto_template() -> dict[str, Any]:
-    """The project's template without what moto cannot create, and without what names those resources."""
-    template = load_template()
-    gone = {name for name, spec in template["Resources"].items() if spec["Type"].startswith(MOTO_UNSUPPORTED_TYPES)}
-
-    def names_gone(value: Any) -> bool:
-        text = json.dumps(value)
-        return any(f'"{name}"' in text or f"${{{name}" in text for name in gone)
-
-    # The function's policy stays, without its statements on the pool.
-    statements = template["Resources"]["FunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    statements[:] = [statement for statement in statements if not names_gone(statement)]
-    while True:
-        more = {name for name, spec in template["Resources"].items() if name not in gone and names_gone(spec)}
-        if not more:
-            break
-        gone |= more
-    template["Resources"] = {name: spec for name, spec in template["Resources"].items() if name not in gone}
-    template["Outputs"] = {name: spec for name, spec in template["Outputs"].items() if not names_gone(spec)}
-    return template
 
 
 @pytest.fixture
@@ -125,7 +101,7 @@ def test_first_run_creates_the_stack_and_the_search_fields_and_prints_the_export
     # moto's CloudFormation makes the bucket but ignores its access block and encryption.
     s3_client().head_bucket(Bucket=bucket)
     fields = cloudsearch_client(empty_search_server.endpoint_url).describe_index_fields(DomainName=LOCAL_DOMAIN)
-    assert f"Stack lambridge-{stage}: created." in text
+    assert f"Stack lambridge-{stage}-infra: created." in text
     assert exports["NOTES_STREAM_ARN"] == described["LatestStreamArn"]
     assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert exports["NOTES_TABLE"] == table
@@ -184,7 +160,7 @@ def test_with_the_function_the_stream_mapping_has_its_starting_position_and_a_re
         for mapping in get_client("lambda").list_event_source_mappings()["EventSourceMappings"]
         if mapping["FunctionArn"] == function_arn
     ]
-    assert f"Stack lambridge-{stage}: updated." in text
+    assert f"Stack lambridge-{stage}-infra: updated." in text
     assert len(mappings) == 1
     assert mappings[0]["EventSourceArn"] == exports["NOTES_STREAM_ARN"]
     assert mappings[0]["StartingPosition"] == "TRIM_HORIZON"

@@ -218,7 +218,7 @@ def test_the_user_pool_can_require_totp_for_the_staff_sign_in() -> None:
     (pool,) = _resources("AWS::Cognito::UserPool").values()
 
     assert template["Parameters"]["UserPoolMfa"]["AllowedValues"] == ["OFF", "OPTIONAL", "ON"]
-    assert template["Parameters"]["UserPoolMfa"]["Default"] == "OFF"
+    assert template["Parameters"]["UserPoolMfa"]["Default"] == "OPTIONAL"  # users may add TOTP
     assert pool["Properties"]["MfaConfiguration"] == {"Ref": "UserPoolMfa"}
     assert pool["Properties"]["EnabledMfas"]["Fn::If"][:2] == ["HasUserPoolMfa", ["SOFTWARE_TOKEN_MFA"]]
 
@@ -235,3 +235,53 @@ def test_an_optional_parameter_group_turns_on_the_row_based_binlog_that_cdc_read
         "binlog_row_metadata": "FULL",
     }
     assert template["Outputs"]["BinlogParameterGroupName"]["Value"] == {"Ref": "BinlogParameterGroup"}
+
+
+def test_operators_get_alarms_on_what_breaks_quietly_through_one_topic() -> None:
+    alarms = _resources("AWS::CloudWatch::Alarm")
+    (topic_id,) = [name for name, spec in _resources("AWS::SNS::Topic").items() if "alarms" in json.dumps(spec)]
+    by_metric = {}
+    for spec in alarms.values():
+        properties = spec["Properties"]
+        assert properties["AlarmActions"] == [{"Ref": topic_id}]
+        metrics = [properties.get("MetricName")] + [
+            query["MetricStat"]["Metric"]["MetricName"]
+            for query in properties.get("Metrics", [])
+            if "MetricStat" in query
+        ]
+        for metric in filter(None, metrics):
+            by_metric[metric] = properties
+
+    # The 5xx rate and the mirror's backlog come from the function's own EMF lines (aws/metrics.py).
+    assert {"Status5xx", "Requests", "MirrorBacklogAge", "IteratorAge", "Throttles"} <= set(by_metric)
+    assert by_metric["MirrorBacklogAge"]["Namespace"] == {"Ref": "MetricsNamespace"}
+    assert by_metric["MirrorBacklogAge"]["Threshold"] == {"Ref": "AlarmMirrorBacklogSeconds"}
+    assert by_metric["ApproximateNumberOfMessagesVisible"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["StreamFailureQueue", "QueueName"]
+    }
+    assert load_template()["Parameters"]["MetricsNamespace"]["Default"] == "Lambridge"
+
+
+def test_sign_in_options_hosted_ui_oauth_optional_social_providers_and_optional_mfa() -> None:
+    template = load_template()
+    pool = template["Resources"]["UserPool"]["Properties"]
+    client = template["Resources"]["AppClient"]["Properties"]
+    providers = _resources("AWS::Cognito::UserPoolIdentityProvider")
+
+    assert pool["MfaConfiguration"] == "OPTIONAL"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert _resources("AWS::Cognito::UserPoolDomain")
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert {spec["Properties"]["ProviderType"] for spec in providers.values()} == {
+        "SignInWithApple",
+        "Google",
+        "Facebook",
+    }
+    # None is required: each provider exists only when its parameter is given.
+    for spec in providers.values():
+        assert spec["Condition"] in template["Conditions"]
+    for name in ("AppleServicesId", "GoogleClientId", "FacebookAppId", "AlarmEmail"):
+        assert template["Parameters"][name]["Default"] == ""
+    for name in ("ApplePrivateKey", "GoogleClientSecret", "FacebookAppSecret"):
+        assert template["Parameters"][name]["NoEcho"] is True

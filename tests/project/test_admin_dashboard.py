@@ -71,8 +71,8 @@ def test_search_that_does_not_answer_says_so_without_breaking_the_page(
     assert "Not answering" in page
 
 
-def test_without_a_mirror_status_page_there_is_no_link_to_one(staff_client: Client) -> None:
+def test_the_mirror_section_links_to_the_mirror_status_page(staff_client: Client) -> None:
     page = _dashboard(staff_client)
 
     assert "Mirror to DynamoDB" in page
-    assert "Mirror status</a>" not in page
+    assert f'<a href="{reverse("admin:mirror-status")}">Mirror status</a>' in page

@@ -23,7 +23,7 @@ def test_readyz_is_ok_when_the_database_answers_and_aws_is_configured(client: Cl
     response = client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"databases": "ok", "aws": "ok"}
+    assert response.json()["checks"] == {"databases": "ok", "aws": "ok", "mirror": "ok"}
 
 
 @pytest.mark.django_db

@@ -32,7 +32,7 @@ from infra.services import (
 
 class Command(BaseCommand):
     help = (
-        "Create or update the CloudFormation stack lambridge-<stage> from infra/template.json (media bucket + "
+        "Create or update the CloudFormation stack lambridge-<stage>-infra from infra/template.json (media bucket + "
         "CloudFront, Notes table + stream, Cognito pool, client and staff group, the function's IAM policy; with "
         "--lambda-arn also the stream mapping and the user-migration trigger), then the CloudSearch domain and its "
         "Notes index fields. Idempotent: run it again after any change. Prints the outputs and the `export` lines "
