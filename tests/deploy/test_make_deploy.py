@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from django.core.management import call_command
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from artifact.render import UnfilledPlaceholders
 from aws.clients import get_client, reset_clients, s3_client

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import reset_clients
 from aws.metrics import METRICS_LOGGER_NAME
