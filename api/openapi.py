@@ -198,7 +198,8 @@ class LambridgeAutoSchema(AutoSchema):
         # A body is always expected, PATCH's too (a PATCH of nothing is a client bug, not a no-op).
         body["required"] = True
         content = body.get("content", {}).get("application/json")
-        if content is not None:
+        # A view's own named examples win over the component's.
+        if content is not None and "examples" not in content:
             example = example_for(content.get("schema"), f"{self.method} {self.path} request")
             if example is not None:
                 content["example"] = example
@@ -225,7 +226,7 @@ class LambridgeAutoSchema(AutoSchema):
             headers = response.setdefault("headers", {})
             headers.update(response_headers(status, component, versioned_operation=versioned))
             headers.update(RESPONSE_HEADERS.get(status, {}))
-            if status < 300 and content and "example" not in content:
+            if status < 300 and content and "example" not in content and "examples" not in content:
                 example = example_for(content.get("schema"), f"{self.method} {self.path} {status}")
                 if example is not None:
                     content["example"] = example

@@ -62,7 +62,35 @@ EXAMPLES: dict[str, Any] = {
         "success": True,
         "notes": [{"noteId": _NOTE_ID, "headline": "Beach walk", "text": "Low tide at six; bring the good camera."}],
     },
+    "DatasetSummary": {
+        "name": "settings",
+        "syncCount": 3,
+        "recordCount": 2,
+        "sizeBytes": 24,
+        "updatedAt": "2026-11-30T18:02:11Z",
+    },
+    "DatasetRecords": {
+        "name": "settings",
+        "syncCount": 3,
+        "records": [{"key": "theme", "value": "dark", "syncCount": 3}, {"key": "font", "value": None, "syncCount": 2}],
+    },
+    "Device": {
+        "deviceId": "6a1f0c3e-2b4d-4e8f-9a7b-1c2d3e4f5a6b",
+        "platform": "ios",
+        "createdAt": "2026-11-28T09:15:00Z",
+    },
+    "ExportDocument": {
+        "format": 1,
+        "exportedAt": "2026-12-01T21:00:00Z",
+        "profile": {"userId": 1042, "email": "alice@example.com", "username": "alice", "displayName": "Alice"},
+        "notes": [{"noteId": _NOTE_ID, "headline": "Beach walk", "text": "Low tide at six.", "tags": ["beach"]}],
+        "datasets": [
+            {"name": "settings", "syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 3}]}
+        ],
+        "devices": [{"platform": "ios", "createdAt": "2026-11-28T09:15:00Z", "locale": "en_GB", "appVersion": "2.4.0"}],
+    },
     # Requests
+    "DeviceRegisterRequest": {"platform": "ios", "token": "a" * 64, "locale": "en_GB", "appVersion": "2.4.0"},
     "NoteCreateRequest": {
         "noteId": _NOTE_ID,
         "headline": "Beach walk",

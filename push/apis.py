@@ -112,9 +112,9 @@ class DeviceDeleteApi(APIView):
         responses={204: None, **error_responses(404, 503)},
         tags=["devices"],
     )
-    def delete(self, request: Request, device_id: str) -> Response:
+    def delete(self, request: Request, deviceId: str) -> Response:
         try:
-            parsed = uuid.UUID(device_id)
+            parsed = uuid.UUID(deviceId)
             device_unregister(site_user_id=caller_site_user(request).user_id, device_id=parsed)
         except (ValueError, DeviceNotFound):
             raise exceptions.NotFound("No device with this deviceId.") from None
