@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -109,56 +109,69 @@ class MeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ExportCognitoLinkSerializer(serializers.Serializer[Any]):
+    sub = serializers.CharField()
+    linkedAt = serializers.DateTimeField()
+
+
+class ExportProfileSerializer(serializers.Serializer[Any]):
+    userId = serializers.IntegerField()
+    email = serializers.CharField()
+    username = serializers.CharField()
+    displayName = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    isAdmin = serializers.BooleanField()
+    createdAt = serializers.DateTimeField(allow_null=True)
+    lastLogin = serializers.DateTimeField(allow_null=True)
+    cognito = ExportCognitoLinkSerializer(required=False, help_text="The Cognito user linked to this account.")
+
+
+class ExportNoteSerializer(serializers.Serializer[Any]):
+    noteId = serializers.UUIDField()
+    headline = serializers.CharField()
+    text = serializers.CharField()
+    visibility = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    createdAt = serializers.DateTimeField(allow_null=True)
+    updatedAt = serializers.DateTimeField(allow_null=True)
+    deleted = serializers.BooleanField()
+    version = serializers.IntegerField()
+    photoKey = serializers.CharField(allow_null=True)
+    s3Url = serializers.CharField(allow_null=True, help_text="A fresh photo URL (it expires like the notes API's).")
+    sitePhotoPath = serializers.CharField(allow_null=True, help_text="The site's own photo_path column.")
+
+
+class ExportDatasetRecordSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    value = serializers.CharField(allow_null=True)
+    syncCount = serializers.IntegerField()
+
+
+class ExportDatasetSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    syncCount = serializers.IntegerField()
+    records = ExportDatasetRecordSerializer(many=True)
+
+
+class ExportDeviceSerializer(serializers.Serializer[Any]):
+    deviceId = serializers.UUIDField()
+    platform = serializers.CharField()
+    enabled = serializers.BooleanField()
+    locale = serializers.CharField()
+    appVersion = serializers.CharField()
+    createdAt = serializers.DateTimeField()
+    lastSeenAt = serializers.DateTimeField()
+
+
 class ExportDocumentSerializer(serializers.Serializer[Any]):
     """The export document (for the schema; the server writes it in chunks)."""
 
     format = serializers.IntegerField(help_text="Version of this document's layout.")
     exportedAt = serializers.DateTimeField()
-    profile = serializers.DictField(help_text="The site profile (never the password) and the Cognito link.")
-    notes = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Every note, deleted ones flagged: noteId, headline, text, visibility, tags, createdAt, "
-        "updatedAt, deleted, version, photoKey, s3Url (a fresh URL), sitePhotoPath.",
-    )
-    datasets = serializers.ListField(
-        child=serializers.DictField(), help_text="Each dataset with its records (name, syncCount, records)."
-    )
-    devices = serializers.ListField(child=serializers.DictField(), help_text="Devices registered for push.")
-
-
-EXPORT_EXAMPLE = {
-    "format": 1,
-    "exportedAt": "2026-12-01T21:00:00Z",
-    "profile": {
-        "userId": 42,
-        "email": "ellen@example.com",
-        "username": "ellen",
-        "displayName": "Ellen",
-        "status": "active",
-        "isAdmin": False,
-        "createdAt": "2015-06-01T10:00:00Z",
-        "lastLogin": None,
-        "cognito": {"sub": "8f1c0e4e-3b0a-4c57-9d7e-2b1f5c2d9a10", "linkedAt": "2026-11-30T08:00:00Z"},
-    },
-    "notes": [
-        {
-            "noteId": "3f5b9f0e-8d8a-4b7c-9a51-0c2f1e6d4b21",
-            "headline": "Beach",
-            "text": "Low tide at six.",
-            "visibility": "private",
-            "tags": ["travel"],
-            "createdAt": "2016-01-02T03:04:05Z",
-            "updatedAt": "2016-01-02T03:04:05Z",
-            "deleted": False,
-            "version": 1,
-            "photoKey": None,
-            "s3Url": None,
-            "sitePhotoPath": None,
-        }
-    ],
-    "datasets": [{"name": "settings", "syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 3}]}],
-    "devices": [],
-}
+    profile = ExportProfileSerializer(help_text="The site profile (never the password) and the Cognito link.")
+    notes = ExportNoteSerializer(many=True, help_text="Every note, deleted ones flagged.")
+    datasets = ExportDatasetSerializer(many=True, help_text="Each dataset with its records.")
+    devices = ExportDeviceSerializer(many=True, help_text="Devices registered for push (never their tokens).")
 
 
 class MeExportApi(APIView):
@@ -170,9 +183,7 @@ class MeExportApi(APIView):
         description="One JSON document: profile, notes (with tags, visibility, dates and photo URLs), devices "
         "and datasets. Written while it is read, so it may be large; save it as it arrives. Photo URLs "
         "expire like the notes API's.",
-        responses={
-            200: OpenApiResponse(ExportDocumentSerializer, examples=[OpenApiExample("An export", value=EXPORT_EXAMPLE)])
-        },
+        responses={200: ExportDocumentSerializer},
         tags=["me"],
     )
     def get(self, request: Request) -> StreamingHttpResponse:

@@ -82,14 +82,50 @@ EXAMPLES: dict[str, Any] = {
     "ExportDocument": {
         "format": 1,
         "exportedAt": "2026-12-01T21:00:00Z",
-        "profile": {"userId": 1042, "email": "alice@example.com", "username": "alice", "displayName": "Alice"},
-        "notes": [{"noteId": _NOTE_ID, "headline": "Beach walk", "text": "Low tide at six.", "tags": ["beach"]}],
+        "profile": {
+            "userId": 1042,
+            "email": "alice@example.com",
+            "username": "alice",
+            "displayName": "Alice",
+            "status": "active",
+            "isAdmin": False,
+            "createdAt": "2015-06-01T10:00:00Z",
+            "lastLogin": None,
+            "cognito": {"sub": "8f1c0e4e-3b0a-4c57-9d7e-2b1f5c2d9a10", "linkedAt": "2026-11-30T08:00:00Z"},
+        },
+        "notes": [
+            {
+                "noteId": _NOTE_ID,
+                "headline": "Beach walk",
+                "text": "Low tide at six.",
+                "visibility": "private",
+                "tags": ["beach"],
+                "createdAt": "2026-11-28T09:15:00Z",
+                "updatedAt": "2026-11-30T18:02:11Z",
+                "deleted": False,
+                "version": 3,
+                "photoKey": None,
+                "s3Url": None,
+                "sitePhotoPath": None,
+            }
+        ],
         "datasets": [
             {"name": "settings", "syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 3}]}
         ],
-        "devices": [{"platform": "ios", "createdAt": "2026-11-28T09:15:00Z", "locale": "en_GB", "appVersion": "2.4.0"}],
+        "devices": [
+            {
+                "deviceId": "6a1f0c3e-2b4d-4e8f-9a7b-1c2d3e4f5a6b",
+                "platform": "ios",
+                "enabled": True,
+                "locale": "en_GB",
+                "appVersion": "2.4.0",
+                "createdAt": "2026-11-28T09:15:00Z",
+                "lastSeenAt": "2026-11-30T18:02:11Z",
+            }
+        ],
     },
     # Requests
+    "DatasetPatchRequest": {"syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 2}]},
     "DeviceRegisterRequest": {"platform": "ios", "token": "a" * 64, "locale": "en_GB", "appVersion": "2.4.0"},
     "NoteCreateRequest": {
         "noteId": _NOTE_ID,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -78,10 +78,16 @@ class DatasetRecordsOutputSerializer(serializers.Serializer[Any]):
     records = DatasetRecordOutputSerializer(many=True)
 
 
+class DatasetConflictErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="`dataset_conflict`.")
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
 class DatasetConflictOutputSerializer(serializers.Serializer[Any]):
     """409: the error, and the server's current state of the keys in conflict."""
 
-    error = serializers.DictField()
+    error = DatasetConflictErrorSerializer()
     syncCount = serializers.IntegerField(help_text="The dataset's current syncCount.")
     records = DatasetRecordOutputSerializer(many=True, help_text="The server's version of each conflicting key.")
 
@@ -132,15 +138,6 @@ class DatasetQuerySerializer(serializers.Serializer[Any]):
     )
 
 
-PATCH_EXAMPLE = {"syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 2}]}
-RECORDS_EXAMPLE = {"name": "settings", "syncCount": 4, "records": [{"key": "theme", "value": "dark", "syncCount": 4}]}
-CONFLICT_EXAMPLE = {
-    "error": {"code": DATASET_CONFLICT, "message": "1 record(s) changed since your syncCount...", "fields": {}},
-    "syncCount": 5,
-    "records": [{"key": "theme", "value": "light", "syncCount": 5}],
-}
-
-
 def _valid_name(name: str) -> str:
     if not dataset_name_is_valid(name):
         raise exceptions.ValidationError({"name": [NAME_RULE]})
@@ -178,9 +175,7 @@ class DatasetDetailApi(APIView):
         "drop the local copy).",
         parameters=[NAME_PARAMETER, DatasetQuerySerializer],
         responses={
-            200: OpenApiResponse(
-                DatasetRecordsOutputSerializer, examples=[OpenApiExample("Changes", value=RECORDS_EXAMPLE)]
-            ),
+            200: DatasetRecordsOutputSerializer,
             **error_responses(404),
         },
         tags=["datasets"],
@@ -209,16 +204,12 @@ class DatasetDetailApi(APIView):
         parameters=[NAME_PARAMETER],
         request=DatasetPatchInputSerializer,
         responses={
-            200: OpenApiResponse(
-                DatasetRecordsOutputSerializer, examples=[OpenApiExample("Applied", value=RECORDS_EXAMPLE)]
-            ),
+            200: DatasetRecordsOutputSerializer,
             409: OpenApiResponse(
                 DatasetConflictOutputSerializer,
                 description="Records changed since the device's syncCount.",
-                examples=[OpenApiExample("Conflict", value=CONFLICT_EXAMPLE)],
             ),
         },
-        examples=[OpenApiExample("Push", value=PATCH_EXAMPLE, request_only=True)],
         tags=["datasets"],
     )
     def patch(self, request: Request, name: str) -> Response:

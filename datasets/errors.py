@@ -13,6 +13,7 @@ TOO_MANY_DATASETS: Final = "too_many_datasets"
 DATASET_TOO_LARGE: Final = "dataset_too_large"
 TOO_MANY_RECORDS: Final = "too_many_records"
 
+# Only a push (PATCH) answers them: other operations' documented codes stay their own.
 register_error_codes(
     {
         TOO_MANY_DATASETS: (400, "A user has at most 20 datasets: delete one before creating another."),
@@ -22,5 +23,6 @@ register_error_codes(
             409,
             "Records changed since your syncCount: merge the server's `records` sent along, then retry.",
         ),
-    }
+    },
+    only_operations=["dataset_update"],
 )
