@@ -58,6 +58,7 @@ from api.openapi_contract import (
     operation_error_codes,
     response_headers,
 )
+from api.openapi_examples import EXAMPLES
 
 # --- The error codes, as clients read them ----------------------------------------------------
 
@@ -226,7 +227,10 @@ class LambridgeAutoSchema(AutoSchema):
             headers = response.setdefault("headers", {})
             headers.update(response_headers(status, component, versioned_operation=versioned))
             headers.update(RESPONSE_HEADERS.get(status, {}))
-            if status < 300 and content and "example" not in content and "examples" not in content:
+            # Success bodies always have one; an error body a view declared itself (not the
+            # operation's `<Operation>Error`) has one when its component does.
+            declared_error = status >= 300 and component in EXAMPLES
+            if (status < 300 or declared_error) and content and "example" not in content and "examples" not in content:
                 example = example_for(content.get("schema"), f"{self.method} {self.path} {status}")
                 if example is not None:
                     content["example"] = example

@@ -124,6 +124,16 @@ EXAMPLES: dict[str, Any] = {
             }
         ],
     },
+    # A dataset push's 409: the error, and the server's records for the keys in conflict.
+    "DatasetConflict": {
+        "error": {
+            "code": "dataset_conflict",
+            "message": "1 record(s) changed since your syncCount: merge the server's records, then push again.",
+            "fields": {},
+        },
+        "syncCount": 5,
+        "records": [{"key": "theme", "value": "light", "syncCount": 5}],
+    },
     # Requests
     "DatasetPatchRequest": {"syncCount": 3, "records": [{"key": "theme", "value": "dark", "syncCount": 2}]},
     "DeviceRegisterRequest": {"platform": "ios", "token": "a" * 64, "locale": "en_GB", "appVersion": "2.4.0"},

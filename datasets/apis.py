@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -78,8 +78,13 @@ class DatasetRecordsOutputSerializer(serializers.Serializer[Any]):
     records = DatasetRecordOutputSerializer(many=True)
 
 
+@extend_schema_field({"$ref": "#/components/schemas/DatasetUpdateErrorCode"})
+class DatasetUpdateErrorCodeField(serializers.CharField):
+    """The code of a push's error: in the OpenAPI document, the operation's own code enum."""
+
+
 class DatasetConflictErrorSerializer(serializers.Serializer[Any]):
-    code = serializers.CharField(help_text="`dataset_conflict`.")
+    code = DatasetUpdateErrorCodeField()
     message = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 

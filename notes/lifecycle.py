@@ -30,6 +30,7 @@ def note_photos_delete_for_owner(*, owner_user_id: int) -> int:
     The MobileNote rows keep their keys, so a repeat after a crash deletes the same keys again.
     """
     keys: set[str] = set()
+    paths_of_keys: dict[str, str] = {}
     last_id = 0
     while True:
         rows = list(
@@ -46,7 +47,9 @@ def note_photos_delete_for_owner(*, owner_user_id: int) -> int:
             .exclude(photo_key="")
             .values_list("photo_key", flat=True)
         )
-        keys.update(legacy_media_keys(photo_paths=[path for _, path in rows if path]).values())
+        imported = legacy_media_keys(photo_paths=[path for _, path in rows if path])
+        keys.update(imported.values())
+        paths_of_keys.update({key: path for path, key in imported.items()})
     ordered = sorted(keys)
     shared: set[str] = set()
     for start in range(0, len(ordered), BATCH_SIZE):
@@ -58,6 +61,16 @@ def note_photos_delete_for_owner(*, owner_user_id: int) -> int:
         )
         others = LegacyNote.objects.filter(pk__in=list(users_of)).exclude(user_id=owner_user_id)
         shared.update(users_of[note_id] for note_id in others.values_list("note_id", flat=True))
+    # A copy of the site's old upload that another user's note still names in its photo_path.
+    key_of_path = {path: key for key, path in paths_of_keys.items()}
+    paths = list(key_of_path)
+    for start in range(0, len(paths), BATCH_SIZE):
+        still_named = (
+            LegacyNote.objects.filter(photo_path__in=paths[start : start + BATCH_SIZE])
+            .exclude(user_id=owner_user_id)
+            .values_list("photo_path", flat=True)
+        )
+        shared.update(key_of_path[path] for path in still_named)
     return media_objects_delete(keys=[key for key in ordered if key not in shared])
 
 

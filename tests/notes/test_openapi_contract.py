@@ -103,7 +103,8 @@ def test_conditional_headers_are_declared_where_the_api_honours_them(document: d
     assert [p["name"] for p in note_path["get"]["parameters"] if p["in"] == "path"] == ["noteId"]
     assert headers(note_path["get"]) == {"If-None-Match"}
     for method in ("patch", "put", "delete"):
-        assert headers(note_path[method]) == {"If-Match"}, method
+        # If-Match, and the writing device (its other devices get the silent push: push/).
+        assert headers(note_path[method]) == {"If-Match", "X-Device-Id"}, method
     assert set(note_path["get"]["responses"]["200"]["headers"]) >= {"ETag", REQUEST_ID_HEADER}
     assert "ETag" in note_path["get"]["responses"]["304"]["headers"]
     assert "ETag" in note_path["patch"]["responses"]["412"]["headers"]

@@ -63,6 +63,7 @@ def test_notes_created_today_and_recent_site_sign_ins_are_shown(staff_client: Cl
 def test_search_that_does_not_answer_says_so_without_breaking_the_page(
     staff_client: Client, settings: SettingsWrapper
 ) -> None:
+    settings.SEARCH_BACKEND = "cloudsearch"
     settings.CLOUDSEARCH_SEARCH_ENDPOINT = ""
     settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = ""
 
