@@ -216,6 +216,6 @@ def test_the_datasets_routes_are_in_the_openapi_document_with_examples(alice: Me
     ) >= {"get", "patch", "delete"}
     patch = schema["paths"]["/api/v1/datasets/{name}"]["patch"]
     assert patch["operationId"] == "dataset_update"
-    assert "examples" in patch["requestBody"]["content"]["application/json"]
-    assert "examples" in patch["responses"]["409"]["content"]["application/json"]
-    assert "/api/v1/datasets/" in schema["paths"]
+    assert patch["requestBody"]["content"]["application/json"]["example"]["records"]
+    assert patch["responses"]["409"]["content"]["application/json"]["example"]["error"]["code"] == "dataset_conflict"
+    assert "/api/v1/datasets" in schema["paths"]  # declared without the slash; both forms answer
