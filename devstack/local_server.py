@@ -196,18 +196,23 @@ class LocalServerProcess:
                     f"{self._output_tail()}",
                     exited_early=True,
                 )
-            try:
-                with urllib.request.urlopen(self.endpoint_url + self.health_path, timeout=1) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-                    last_problem = f"HTTP {response.status}"
-            except (urllib.error.URLError, OSError) as exc:
-                last_problem = str(exc)
+            problem = self._probe()
+            if problem is None:
+                return
+            last_problem = problem
             time.sleep(HEALTH_POLL_SECONDS)
         raise self.error_class(
             f"{self.name} on port {self.port} did not answer {self.health_path} within "
             f"{self.startup_timeout:.0f}s (last: {last_problem}).\n{self._output_tail()}"
         )
+
+    def _probe(self) -> str | None:
+        """None once the server answers; else what went wrong this time (subclasses probe otherwise)."""
+        try:
+            with urllib.request.urlopen(self.endpoint_url + self.health_path, timeout=1) as response:  # noqa: S310
+                return None if response.status == 200 else f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            return str(exc)
 
     def _output_tail(self) -> str:
         if self._log_file is None:
