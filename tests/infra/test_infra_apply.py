@@ -130,7 +130,7 @@ def test_a_mysql_search_stage_needs_no_cloudsearch_domain(moto_aws: MotoServer, 
     text = out.getvalue()
     exports = dict(EXPORT_LINE.findall(text))
 
-    assert f"Stack lambridge-{stage}: created." in text
+    assert f"Stack lambridge-{stage}-infra: created." in text
     assert exports["SEARCH_BACKEND"] == "mysql"
     assert "CLOUDSEARCH_DOCUMENT_ENDPOINT" not in exports
     assert "CloudSearch domain" not in text

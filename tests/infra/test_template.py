@@ -268,8 +268,9 @@ def test_sign_in_options_hosted_ui_oauth_optional_social_providers_and_optional_
     client = template["Resources"]["AppClient"]["Properties"]
     providers = _resources("AWS::Cognito::UserPoolIdentityProvider")
 
-    assert pool["MfaConfiguration"] == "OPTIONAL"
-    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert pool["MfaConfiguration"] == {"Ref": "UserPoolMfa"}
+    assert template["Parameters"]["UserPoolMfa"]["Default"] == "OPTIONAL"
+    assert pool["EnabledMfas"]["Fn::If"][:2] == ["HasUserPoolMfa", ["SOFTWARE_TOKEN_MFA"]]
     assert _resources("AWS::Cognito::UserPoolDomain")
     assert client["AllowedOAuthFlows"] == ["code"]
     assert client["AllowedOAuthFlowsUserPoolClient"] is True

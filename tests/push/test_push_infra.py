@@ -42,6 +42,8 @@ def test_the_function_policy_grants_exactly_the_sns_actions_push_uses() -> None:
     statements = load_template()["Resources"]["FunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     granted = set()
     for statement in statements:
+        if "Fn::If" in statement:  # the search domain's statement, for cloudsearch stages only
+            continue
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         granted |= {action for action in actions if action.startswith("sns:")}
 
