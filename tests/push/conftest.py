@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,14 @@ def alice(make_member: Callable[..., Member]) -> Member:
 @pytest.fixture
 def bob(make_member: Callable[..., Member]) -> Member:
     return make_member(display_name="Bob")
+
+
+@pytest.fixture(scope="package")
+def moto_server() -> Iterator[MotoServer]:
+    """A moto of push's own: these tests read moto's whole state over `/moto-api/data.json`, which
+    models other rooms' tests left in the session's server can make fail (a 500)."""
+    with MotoServer() as server:
+        yield server
 
 
 class SnsRecord:
