@@ -86,7 +86,12 @@ class DatasetUpdateErrorCodeField(serializers.CharField):
 class DatasetConflictErrorSerializer(serializers.Serializer[Any]):
     code = DatasetUpdateErrorCodeField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+# Declared after the class: an attribute named `fields` would hide the serializer's own `fields`.
+DatasetConflictErrorSerializer._declared_fields["fields"] = serializers.DictField(
+    child=serializers.ListField(child=serializers.CharField())
+)
 
 
 class DatasetConflictOutputSerializer(serializers.Serializer[Any]):

@@ -70,7 +70,7 @@ def note_photos_delete_for_owner(*, owner_user_id: int) -> int:
             .exclude(user_id=owner_user_id)
             .values_list("photo_path", flat=True)
         )
-        shared.update(key_of_path[path] for path in still_named)
+        shared.update(key_of_path[path] for path in still_named if path)
     return media_objects_delete(keys=[key for key in ordered if key not in shared])
 
 
