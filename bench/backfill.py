@@ -19,7 +19,7 @@ from bench.results import Row
 from bench.stack import Stack
 
 NAME = "backfill"
-TARGET_RATIO = 10.0
+TARGET_RATIO = 15.0
 ROUNDS = 2
 
 

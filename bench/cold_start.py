@@ -37,7 +37,7 @@ from bench.results import Row
 from bench.stack import WORK_DIR, Stack
 
 NAME = "cold"
-TARGET_RATIO = 1.3
+TARGET_RATIO = 1.2
 DEFAULT_RUNS = 10
 BENCH_NOTES = 50
 HELLO_STAGE = "bench"

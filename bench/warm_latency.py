@@ -18,7 +18,7 @@ from bench.results import Row
 from bench.stack import BASELINE_PATH, Stack
 
 NAME = "warm"
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.3
 PAGE_SIZE = 50
 WARMUP = 50
 DEFAULT_ITERATIONS = 400
