@@ -11,6 +11,7 @@ a child process (gunicorn) needs to reach the same.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -25,7 +26,10 @@ import MySQLdb
 from artifact.build import DIST
 from artifact.runtime import EXECUTE_API_HOST
 
-DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/lambridge_bench"
+# Named after this checkout, like the test databases: a bench in a second worktree or a CI clone on the
+# same server never drops another's.
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
+DEFAULT_DATABASE_URL = f"mysql://root@127.0.0.1:3306/lambridge_bench_{CHECKOUT}"
 BENCH_USERS = 8
 BENCH_NOTES_PER_USER = 60
 DEMO_USERS = 300
