@@ -3,11 +3,18 @@ the (scale) rows of SPEC §8 measured on each, side by side.
 
     python -m bench.scale [--sizes 100000 1000000] [--keep]
 
-Each site is a database of its own on the MySQL server (`lambridge_bench_scale_<notes>`, dropped and
-made again unless --keep finds it complete): 10,000 users, one heavy user with a tenth of the notes
-(100k on the 1M site), one light user with 50, 10% public, 8% soft-deleted, one to three tags each,
-a rare tag on 1 note in 50,000, and a mirror that is settled (every note sent once). Every site is
-measured in a process of its own (Django knows one database per process); this process compares.
+Each site is a database of its own (`lambridge_bench_scale_<notes>`, dropped and made again unless
+--keep finds it complete) on a private MariaDB with the row-based binlog on, as a deployment with CDC
+has it (devstack/binlog_mysql.py; its data directory is kept in dist/bench-scale-mysql for --keep):
+10,000 users, one heavy user with a tenth of the notes (100k on the 1M site), one light user with 50,
+10% public, 8% soft-deleted, one to three tags each, a rare tag on 1 note in 50,000, and a mirror that
+is settled (every note sent once). A moto server stands in for DynamoDB. Every site is measured in a
+process of its own (Django knows one database per process); this process compares.
+
+The site's UPDATE row alternates idle and busy windows (idle, busy, busy, idle): busy is a reconcile
+pass after another, `search_reindex` and the CDC reader following the binlog, each in a process of its
+own at a lower CPU priority (on AWS they run on Lambda, not on the database's CPU; here they share two
+cores with it, and the row is about MyISAM's table locks, not about this machine's CPU).
 
 Generation uses MariaDB's SEQUENCE engine (`seq_1_to_N`); on MySQL 8 it would need a recursive CTE.
 """
@@ -28,6 +35,7 @@ from typing import Any
 
 import MySQLdb
 
+from artifact.build import DIST
 from bench.results import Row, print_table, record
 
 SIZES = (100_000, 1_000_000)
@@ -39,10 +47,18 @@ TAGS = (
     "travel", "work", "family", "ideas", "recipes", "garden", "books", "music", "sport", "kids",
     "health", "money", "films", "pets", "home", "cars", "art", "code", "notes", "misc",
 )  # fmt: skip
-HOST_URL = os.environ.get("BENCH_SCALE_SERVER_URL", "mysql://root@127.0.0.1:3306")
-UPDATE_SAMPLES = 1500
+UPDATE_WINDOW_SECONDS = 15.0  # per window; two idle and two busy windows
+WARMUP_WINDOW_SECONDS = 5.0
 WINDOW_SECONDS = 12.0
+CDC_RUN_SECONDS = 5.0
+BACKGROUND_NICENESS = 10
 STEADY_RUNS = 5
+SERVER_DATADIR = DIST / "bench-scale-mysql"
+
+
+def host_url() -> str:
+    """The private MariaDB's URL, set by main() for itself and its children."""
+    return os.environ["BENCH_SCALE_SERVER_URL"]
 
 
 def database_for(notes: int) -> str:
@@ -59,7 +75,7 @@ def heavy_notes(notes: int) -> int:
 def _server(database: str | None = None) -> Any:
     import environ
 
-    config = environ.Env.db_url_config(f"{HOST_URL}/{database or 'mysql'}")
+    config = environ.Env.db_url_config(f"{host_url()}/{database or 'mysql'}")
     return MySQLdb.connect(
         host=config["HOST"] or "127.0.0.1",
         port=int(config["PORT"] or 3306),
@@ -119,8 +135,9 @@ def generate_site(notes: int) -> float:
         f" WHERE note_id % {RARE_EVERY} = 7",
         # The mirror, settled: every note sent once, as after search_reindex.
         "INSERT INTO notes_mirrorentry (legacy_note_id, generation, sent_generation, changed_at, attempts,"
-        " next_attempt_at, last_error, sent_at, sent_updated_at, sent_version)"
-        " SELECT note_id, 1, 1, UTC_TIMESTAMP(), 0, UTC_TIMESTAMP(), '', UTC_TIMESTAMP(), updated_at, 1 FROM notes",
+        " next_attempt_at, last_error, sent_at, sent_updated_at, sent_version, recorded_in)"
+        " SELECT note_id, 1, 1, UTC_TIMESTAMP(), 0, UTC_TIMESTAMP(), '', UTC_TIMESTAMP(), updated_at, 1, ''"
+        " FROM notes",
         "INSERT INTO notes_mirrorstate (name, value, updated_at)"
         f" VALUES ('reconcile.tail', '{notes}', UTC_TIMESTAMP())",
         # The note index, built (what the first full reconcile pass leaves).
@@ -134,6 +151,8 @@ def generate_site(notes: int) -> float:
     cursor.execute("SET time_zone = '+00:00'")
     for statement in statements:
         cursor.execute(statement)
+    # The generation is not a change to capture, and its binlog is large: start the log afresh.
+    cursor.execute("RESET MASTER")
     server.close()
     return time.monotonic() - started
 
@@ -156,14 +175,15 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def _site_updates(database: str, notes: int, samples: int, results: Any) -> None:
+def _site_updates(database: str, notes: int, seconds: float, results: Any) -> None:
     """The PHP site's single-row UPDATEs by primary key, one after another, in a process of their own
     (as the site's are: no share of our interpreter); puts the latency of each (ms) on ``results``."""
     rng = random.Random(7)  # noqa: S311 - a benchmark's sample, not security
     server = _server(database)
     cursor = server.cursor()
     latencies: list[float] = []
-    for _ in range(samples):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         note_id = rng.randint(1, notes)
         began = time.perf_counter()
         cursor.execute("UPDATE notes SET headline = CONCAT('Scale note ', note_id) WHERE note_id = %s", [note_id])
@@ -173,27 +193,85 @@ def _site_updates(database: str, notes: int, samples: int, results: Any) -> None
     results.put(latencies)
 
 
-def _sampled_updates(database: str, notes: int, *, while_running: Callable[[], object] | None) -> list[float]:
-    """Latencies of UPDATE_SAMPLES site UPDATEs, while ``while_running`` is called over and over."""
+def _sampled_updates(database: str, notes: int, seconds: float = UPDATE_WINDOW_SECONDS) -> list[float]:
+    """Latencies of the site's UPDATEs for ``seconds``, made in a process of their own."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    sampler = context.Process(target=_site_updates, args=(database, notes, UPDATE_SAMPLES, results))
+    sampler = context.Process(target=_site_updates, args=(database, notes, seconds, results))
     sampler.start()
-    while sampler.is_alive() and results.empty() and while_running is not None:
-        while_running()
-    latencies: list[float] = results.get(timeout=600)
+    latencies: list[float] = results.get(timeout=900)
     sampler.join()
     return latencies
+
+
+def _background(work: str, started: Any) -> None:
+    """One of the busy window's jobs, over and over until it is stopped, at a lower CPU priority."""
+    os.nice(BACKGROUND_NICENESS)
+    import django
+
+    django.setup()
+    started.set()
+    from notes.cdc import cdc_run
+    from notes.reconcile import mirror_reconcile
+    from notes.reindex import search_reindex
+
+    jobs: dict[str, Callable[[], object]] = {
+        "reconcile": lambda: mirror_reconcile(full=True, max_seconds=WINDOW_SECONDS),
+        "reindex": search_reindex,  # resumes where the previous window's run was stopped
+        "cdc": lambda: cdc_run(max_seconds=CDC_RUN_SECONDS, blocking=True),
+    }
+    while True:
+        jobs[work]()
+
+
+def _busy_updates(database: str, notes: int) -> list[float]:
+    """The site's UPDATE latencies while reconcile, reindex and CDC run beside them."""
+    context = multiprocessing.get_context("spawn")
+    started = {work: context.Event() for work in BACKGROUND_JOBS}
+    workers = [
+        context.Process(target=_background, args=(work, started[work]), daemon=True, name=work)
+        for work in BACKGROUND_JOBS
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        # Sampling starts once every job has set Django up and is at work.
+        for worker in workers:
+            if not started[worker.name].wait(timeout=120) or not worker.is_alive():
+                raise RuntimeError(f"the busy window's job {worker.name} did not start (exit {worker.exitcode})")
+        return _sampled_updates(database, notes)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(timeout=30)
+
+
+BACKGROUND_JOBS = ("reconcile", "reindex", "cdc")
+
+
+def _cdc_from_here() -> None:
+    """CDC starts at the binlog's current end: the site's generation is not a change to capture."""
+    from django.db import connection
+
+    from notes.models import MirrorState
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW MASTER STATUS")
+        log_file, log_pos = cursor.fetchone()[:2]
+    MirrorState.objects.update_or_create(name="cdc.position", defaults={"value": f"{log_file}:{log_pos}"})
 
 
 def _measure_site(notes: int) -> dict[str, Any]:
     import django
 
     django.setup()
+    from devstack.aws_resources import ensure_resources
     from notes.cursors import SYNC_START
     from notes.reconcile import mirror_reconcile
     from notes.selectors import NoteListFilters, note_changes, note_list
 
+    ensure_resources()
     database = database_for(notes)
     figures: dict[str, Any] = {"notes": notes}
     mirror_reconcile()  # warm: connection, caches
@@ -209,25 +287,31 @@ def _measure_site(notes: int) -> dict[str, Any]:
         lambda: note_list(user_id=2, filters=rare, before_note_id=None, limit=50), 3
     )
 
-    # The site's UPDATEs: idle, then while full reconcile passes run beside them.
+    # The site's UPDATEs: idle and busy windows alternating (A B B A), so drift hits both alike.
     from notes.models import MirrorState
 
     MirrorState.objects.filter(name="reconcile.cursor").delete()
-    idle = _sampled_updates(database, notes, while_running=None)
-    passes = 0
-
-    def reconcile_pass() -> None:
-        nonlocal passes
-        mirror_reconcile(full=True, max_seconds=WINDOW_SECONDS)
-        passes += 1
-
-    busy = _sampled_updates(database, notes, while_running=reconcile_pass)
+    _cdc_from_here()
+    _sampled_updates(database, notes, WARMUP_WINDOW_SECONDS)  # untimed: the first read cold caches
+    idle: list[float] = []
+    busy: list[float] = []
+    for window in ("idle", "busy", "busy", "idle"):
+        if window == "idle":
+            idle += _sampled_updates(database, notes)
+        else:
+            busy += _busy_updates(database, notes)
     figures["update_idle_p50_ms"] = _percentile(idle, 0.5)
     figures["update_idle_p99_ms"] = _percentile(idle, 0.99)
     figures["update_busy_p50_ms"] = _percentile(busy, 0.5)
     figures["update_busy_p99_ms"] = _percentile(busy, 0.99)
     figures["update_busy_samples"] = len(busy)
-    figures["reconcile_full_runs"] = passes
+    figures["update_busy_jobs"] = list(BACKGROUND_JOBS)
+    # What the jobs got through in the busy windows: the reindex's resume mark, CDC's position.
+    figures["update_busy_marks"] = dict(
+        MirrorState.objects.filter(name__in=["reindex.after_note_id", "cdc.position", "reconcile.cursor"]).values_list(
+            "name", "value"
+        )
+    )
     return figures
 
 
@@ -238,7 +322,7 @@ def _child(notes: int, what: str) -> dict[str, Any]:
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
         "DEBUG": "false",
-        "DATABASE_URL": f"{HOST_URL}/{database_for(notes)}",
+        "DATABASE_URL": f"{host_url()}/{database_for(notes)}",
         "LOG_LEVEL": "WARNING",
     }
     completed = subprocess.run(
@@ -291,7 +375,7 @@ def rows_from(small: dict[str, Any], large: dict[str, Any]) -> list[Row]:
             {"large_ms": large["reconcile_steady_ms"], "small_ms": small["reconcile_steady_ms"]},
         ),
         ratio_row(
-            f"site UPDATE p99 while reconcile runs vs idle ({size})",
+            f"site UPDATE p99 while reconcile, reindex and CDC run vs idle ({size})",
             large["update_busy_p99_ms"],
             large["update_idle_p99_ms"],
             1.5,
@@ -333,12 +417,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(arguments.sizes) != 2:
         parser.error("give two sizes: the small site and the large one")
     measured = []
-    for notes in arguments.sizes:
-        if not (arguments.keep and _site_is_complete(database_for(notes), notes)):
-            print(f"bench-scale: making the {notes:,}-note site...", flush=True)
-            print(f"bench-scale: made in {generate_site(notes):.0f} s", flush=True)
-        print(f"bench-scale: measuring the {notes:,}-note site...", flush=True)
-        measured.append(_child(notes, "measure"))
+    from devstack.binlog_mysql import BinlogMySQL
+    from devstack.moto_server import MotoServer
+
+    SERVER_DATADIR.parent.mkdir(parents=True, exist_ok=True)
+    with BinlogMySQL(datadir=SERVER_DATADIR) as server, MotoServer() as moto:
+        os.environ |= {
+            "BENCH_SCALE_SERVER_URL": server.url,
+            "AWS_ENDPOINT_URL": moto.endpoint_url,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+        for notes in arguments.sizes:
+            if not (arguments.keep and _site_is_complete(database_for(notes), notes)):
+                print(f"bench-scale: making the {notes:,}-note site...", flush=True)
+                print(f"bench-scale: made in {generate_site(notes):.0f} s", flush=True)
+            print(f"bench-scale: measuring the {notes:,}-note site...", flush=True)
+            measured.append(_child(notes, "measure"))
     rows = rows_from(measured[0], measured[1])
     print()
     print_table(rows)
