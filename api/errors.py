@@ -50,6 +50,20 @@ class TemporarilyUnavailable(Exception):
     client_message: str = "The service is briefly unavailable; retry shortly."
 
 
+class DependencyUnavailable(exceptions.APIException):
+    """503 + Retry-After from a view: a service the request needs (S3, SNS, the search backend) cannot
+    be reached now; nothing the client did. The view names the service in its message, in words an
+    app can show, and says how long to wait."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, SERVICE_UNAVAILABLE)
+        # DRF's exception handler turns `wait` into the Retry-After header.
+        self.wait = retry_after_seconds
+
+
 # DRF's own codes are kept, except these two, renamed to say what the client did wrong.
 _RENAMED_CODES = {"invalid": VALIDATION_ERROR, "authentication_failed": INVALID_TOKEN}
 

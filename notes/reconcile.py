@@ -37,7 +37,6 @@ from push.services import push_notes_changed_for_notes
 
 CURSOR_MARK = "reconcile.cursor"
 TAIL_MARK = CAPTURED_UP_TO_MARK
-COMPLETED_MARK = "reconcile.pass_completed_at"
 CHUNK_ROWS = 500
 SLICE_ROWS = 20_000
 MAX_SECONDS = 20.0
@@ -142,7 +141,6 @@ def mirror_reconcile(
         cursor, at_end = _check_chunk(cursor, chunk_rows, progress)
         _set_mark(CURSOR_MARK, cursor)
         if at_end:
-            _set_mark(COMPLETED_MARK, int(time.time()))
             break
         if not full and progress.checked - checked_before >= slice_rows:
             break

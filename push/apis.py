@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.identity import caller_site_user
-from api.error_codes import SERVICE_UNAVAILABLE
+from api.errors import DependencyUnavailable
 from api.fields import StrictCharField
 from api.openapi import error_responses
 from push.models import Device, Platform
@@ -40,14 +40,12 @@ DEVICE_ID_PARAMETER = OpenApiParameter(
 )
 
 
-class PushUnavailableError(exceptions.APIException):
-    """503: SNS (or this server's push set-up) cannot take the registration now."""
+PUSH_UNAVAILABLE_MESSAGE = "Push notifications are briefly unavailable; retry shortly."
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Push notifications are briefly unavailable; retry shortly."
-    default_code = SERVICE_UNAVAILABLE
-    # DRF's handler turns `wait` into the Retry-After header.
-    wait = PUSH_RETRY_AFTER_SECONDS
+
+def push_unavailable(message: str = PUSH_UNAVAILABLE_MESSAGE) -> DependencyUnavailable:
+    """503 + Retry-After: SNS (or this server's push set-up) cannot take the registration now."""
+    return DependencyUnavailable(message, retry_after_seconds=PUSH_RETRY_AFTER_SECONDS)
 
 
 class DeviceRegisterInputSerializer(serializers.Serializer[Any]):
@@ -96,9 +94,9 @@ class DeviceRegisterApi(APIView):
         except TokenRejected:
             raise exceptions.ValidationError({"token": ["The push service refused this token."]}) from None
         except PushNotConfigured as exc:
-            raise PushUnavailableError(str(exc)) from None
+            raise push_unavailable(str(exc)) from None
         except PushUnavailable:
-            raise PushUnavailableError() from None
+            raise push_unavailable() from None
         code = status.HTTP_201_CREATED if registered.created else status.HTTP_200_OK
         return Response(DeviceOutputSerializer(registered.device).data, status=code)
 
@@ -119,5 +117,5 @@ class DeviceDeleteApi(APIView):
         except (ValueError, DeviceNotFound):
             raise exceptions.NotFound("No device with this deviceId.") from None
         except PushUnavailable:
-            raise PushUnavailableError() from None
+            raise push_unavailable() from None
         return Response(status=status.HTTP_204_NO_CONTENT)

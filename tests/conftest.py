@@ -1,11 +1,13 @@
-"""Shared test set-up: real MariaDB with the site's schema loaded from legacy/sql, and cleanup of
-the MyISAM tables that test transactions cannot roll back."""
+"""Shared test set-up: real MariaDB with the site's schema loaded from legacy/sql, cleanup of the
+MyISAM tables that test transactions cannot roll back, and signed-in members of the site."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import MySQLdb
@@ -18,7 +20,11 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django import Settings as SettingsWrapper
 
+from devstack.aws_resources import DevstackResources
 from legacy.schema import create_legacy_tables, schema_statements
+from notes.mirror import mirror_inline_resume
+from tests.members import Member, signed_in_member
+from tests.notes.helpers import scheduled_work
 
 pytest_plugins = ["tests.aws_fixtures"]
 
@@ -81,6 +87,15 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 def _empty_cache() -> None:
     """Each test starts with no throttle counters (the cache is the process's local memory)."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _mirror_sends_after_commit() -> Iterator[None]:
+    """Each test starts like a new process: no pause of the mirror's after-commit sends left by
+    another (some tests make AWS unreachable for a while)."""
+    mirror_inline_resume()
+    yield
+    mirror_inline_resume()
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +180,28 @@ def staff_client(db: None, settings: SettingsWrapper) -> Client:
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     return client
+
+
+@pytest.fixture
+def make_member(aws_stack: DevstackResources) -> Callable[..., Member]:
+    """Makes site users signed in through Cognito; keyword arguments are their `users` columns."""
+    return partial(signed_in_member, aws_stack)
+
+
+@pytest.fixture
+def alice(make_member: Callable[..., Member]) -> Member:
+    return make_member(display_name="Alice")
+
+
+@pytest.fixture
+def bob(make_member: Callable[..., Member]) -> Member:
+    return make_member(display_name="Bob")
+
+
+@pytest.fixture
+def converge(
+    aws_stack: DevstackResources, cloudsearch_domain: Any, settings: SettingsWrapper, tmp_path: Path
+) -> Callable[[], None]:
+    """The mirror's scheduled work on a Notes table of the test's own (its stream holds only this
+    test's records): reconcile, drain, then the stream poller into the search index to the end."""
+    return scheduled_work(settings, tmp_path)

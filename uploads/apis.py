@@ -11,12 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.identity import caller_site_user
-from api.errors import SERVICE_UNAVAILABLE, UNSUPPORTED_MEDIA_TYPE
+from api.errors import UNSUPPORTED_MEDIA_TYPE
 from api.fields import StrictCharField
 from uploads.errors import PHOTO_NOT_IMAGE, UPLOAD_TOO_LARGE
 from uploads.models import Upload
 from uploads.services import (
-    STORAGE_RETRY_AFTER_SECONDS,
     PresignedUpload,
     UploadEmpty,
     UploadTooLarge,
@@ -50,16 +49,6 @@ class PhotoNotImageError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "The uploaded file is not a photo."
     default_code = PHOTO_NOT_IMAGE
-
-
-class MediaStorageUnavailableError(exceptions.APIException):
-    """503 + Retry-After: S3 could not be reached to check a photo; nothing was changed."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Photo storage is briefly unreachable; retry shortly."
-    default_code = SERVICE_UNAVAILABLE
-    # DRF's exception handler turns `wait` into the Retry-After header.
-    wait = STORAGE_RETRY_AFTER_SECONDS
 
 
 class UploadCreateInputSerializer(serializers.Serializer[Any]):

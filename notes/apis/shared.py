@@ -11,15 +11,21 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.errors import error_body
+from api.errors import DependencyUnavailable, error_body
 from api.fields import StrictCharField
 from legacy.models import LegacyNote
 from legacy.validators import validate_latin1
 from notes.errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED
 from notes.selectors import NoteView
 from notes.services import TAG_MAX_LENGTH, NoteIdTaken, NoteVersionMismatch, tags_clean
-from uploads.apis import MediaStorageUnavailableError, PhotoNotImageError
-from uploads.services import MediaStorageUnavailable, UploadNotAttachable, UploadNotImage, media_url
+from uploads.apis import PhotoNotImageError
+from uploads.services import (
+    STORAGE_RETRY_AFTER_SECONDS,
+    MediaStorageUnavailable,
+    UploadNotAttachable,
+    UploadNotImage,
+    media_url,
+)
 
 HEADLINE_MAX_LENGTH = LegacyNote._meta.get_field("headline").max_length or 255
 TEXT_MAX_LENGTH = 65_535  # a latin1 TEXT column: one byte per character
@@ -123,7 +129,7 @@ def photo_key_refused(exc: UploadNotAttachable | MediaStorageUnavailable) -> exc
     finished upload), 400 `photo_not_image` (its bytes are not an image), or 503 + Retry-After (S3
     unreachable: nothing was changed)."""
     if isinstance(exc, MediaStorageUnavailable):
-        return MediaStorageUnavailableError(exc.message)
+        return DependencyUnavailable(exc.message, retry_after_seconds=STORAGE_RETRY_AFTER_SECONDS)
     if isinstance(exc, UploadNotImage):
         return PhotoNotImageError(exc.message)
     return serializers.ValidationError({"photoKey": [str(exc)]})

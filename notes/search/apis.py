@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.identity import caller_site_user
-from api.errors import SERVICE_UNAVAILABLE
+from api.errors import DependencyUnavailable
 from api.fields import query_data
 from aws.metrics import MILLISECONDS, metrics_emit
 from notes.apis.shared import NoteOutputSerializer
@@ -35,14 +35,7 @@ REFERENCE_SEARCH_SIZE = 10
 SEARCH_RETRY_AFTER_SECONDS = 5
 
 
-class SearchUnavailableError(exceptions.APIException):
-    """503: the search backend cannot be reached; nothing the client did."""
-
-    status_code = 503
-    default_detail = "Search is briefly unavailable; retry after Retry-After seconds."
-    default_code = SERVICE_UNAVAILABLE
-    # DRF's exception handler turns `wait` into a Retry-After header.
-    wait = SEARCH_RETRY_AFTER_SECONDS
+SEARCH_UNAVAILABLE_MESSAGE = "Search is briefly unavailable; retry after Retry-After seconds."
 
 
 def _search(*, request: Request, text: str, size: int, start: int, field: str) -> tuple[list[NoteView], SearchPage]:
@@ -52,7 +45,9 @@ def _search(*, request: Request, text: str, size: int, start: int, field: str) -
         found = notes_search(user_id=caller_site_user(request).user_id, text=text, size=size, start=start)
     except SearchUnavailable as exc:
         logger.warning("search unavailable: %s", exc)
-        raise SearchUnavailableError() from None
+        raise DependencyUnavailable(
+            SEARCH_UNAVAILABLE_MESSAGE, retry_after_seconds=SEARCH_RETRY_AFTER_SECONDS
+        ) from None
     except SearchRejected as exc:
         logger.info("search query refused: %s", exc)
         raise exceptions.ValidationError({field: ["This search could not be understood; try other words."]}) from None

@@ -26,7 +26,7 @@ from notes.services import note_staff_save
 from tests.accounts.cognito_helpers import CognitoTokens, cognito_tokens, unique_email
 from tests.accounts.php import php_password_hash, php_password_verify
 from tests.factories import fetch_value, legacy_connection, site_note, site_user
-from tests.uploads.helpers import PNG_BYTES, app_upload
+from tests.uploads.helpers import PNG_BYTES, uploaded_key
 
 OLD_PASSWORD = "my old site password"
 
@@ -43,16 +43,6 @@ class Person:
 
     def bearer(self, token: str | None = None) -> dict[str, str]:
         return {"HTTP_AUTHORIZATION": f"Bearer {token or self.tokens.id_token}"}
-
-
-def uploaded_key(client: APIClient) -> str:
-    presigned = client.post(
-        "/api/v1/uploads",
-        {"contentType": "image/png", "contentLength": len(PNG_BYTES), "filename": "beach.png"},
-        format="json",
-    ).json()
-    assert app_upload(presigned["url"], presigned["fields"], PNG_BYTES).status_code in {200, 201, 204}
-    return str(presigned["key"])
 
 
 def make_person(resources: DevstackResources, site_root: Path, name: str) -> Person:

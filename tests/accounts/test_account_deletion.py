@@ -4,7 +4,6 @@ bystander keeps everything, and a deletion interrupted after any step and retrie
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,7 @@ from accounts.deletion import (
 from accounts.models import AccountDeletion
 from api.errors import SERVICE_UNAVAILABLE
 from aws.clients import dynamodb_client, reset_clients
-from devstack.aws_resources import DevstackResources, ensure_notes_table
-from devstack.stream_poller import StreamPoller
-from notes.mirror import mirror_send
-from notes.reconcile import mirror_reconcile
+from devstack.aws_resources import DevstackResources
 from tests.accounts.deletion_world import (
     Person,
     assert_fully_deleted,
@@ -60,25 +56,6 @@ def doomed(aws_stack: DevstackResources, site_root: Path) -> Person:
 @pytest.fixture
 def bystander(aws_stack: DevstackResources, site_root: Path) -> Person:
     return make_person(aws_stack, site_root, "bystander")
-
-
-@pytest.fixture
-def converge(
-    aws_stack: DevstackResources, cloudsearch_domain: Any, settings: SettingsWrapper, tmp_path: Path
-) -> Callable[[], None]:
-    """The scheduled work of the mirror on a table of the test's own: reconcile, drain, then the
-    stream poller until the stream is read to its end."""
-    settings.NOTES_TABLE = f"Notes-{uuid.uuid4().hex[:12]}"
-    ensure_notes_table(settings.NOTES_TABLE)
-    poller = StreamPoller(state_path=tmp_path / "poller.json")
-
-    def run() -> None:
-        mirror_reconcile()
-        assert mirror_send().failed == 0
-        while poller.poll_once():
-            pass
-
-    return run
 
 
 def mirrored_note_ids(table: str, user_id: int) -> set[str]:

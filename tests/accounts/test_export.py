@@ -16,11 +16,9 @@ from django.http import StreamingHttpResponse
 
 from accounts.lifecycle import user_data_sections
 from api.errors import NOT_AUTHENTICATED
-from tests.accounts.deletion_world import uploaded_key
 from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member, alice, bob, make_member
-
-__all__ = ["alice", "bob", "make_member"]  # fixtures of the notes tests, used here
+from tests.members import Member
+from tests.uploads.helpers import uploaded_key
 
 pytestmark = pytest.mark.django_db
 

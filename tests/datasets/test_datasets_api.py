@@ -11,7 +11,7 @@ from api.errors import NOT_FOUND, VALIDATION_ERROR
 from datasets.errors import DATASET_CONFLICT, DATASET_TOO_LARGE, TOO_MANY_DATASETS, TOO_MANY_RECORDS
 from datasets.models import Dataset
 from datasets.services import MAX_DATASETS_PER_USER
-from tests.datasets.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

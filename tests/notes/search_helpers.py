@@ -1,5 +1,5 @@
-"""Helpers for the search tests: Notes table items as the mirror writes them, Lambda stream events,
-and the documents the local CloudSearch server holds."""
+"""Helpers for the search tests: search documents, Notes table items as the mirror writes them, Lambda
+stream events, the documents the local CloudSearch server holds, and searches through the API."""
 
 from __future__ import annotations
 
@@ -11,14 +11,45 @@ from boto3.dynamodb.types import TypeSerializer
 from django.conf import settings
 
 from aws.clients import dynamodb_client
+from notes.search import SearchDocument
+from notes.stream import cloudsearch_date
+from tests.members import Member
 
 _serializer = TypeSerializer()
 _sequence = itertools.count(1)
+SEARCH_URL = "/api/v1/notes/search"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Notes/stream/2026-01-01T00:00:00.000"
 
 
 def new_note_id() -> str:
     return str(uuid.uuid4())
+
+
+def document(**fields: Any) -> SearchDocument:
+    """A search document with plain values, ``fields`` instead of any of them."""
+    values: dict[str, Any] = {
+        "note_id": new_note_id(),
+        "headline": "A headline",
+        "text": "Some text",
+        "user_id": 1,
+        "visibility": "private",
+        "updated_at": "2026-11-21T10:00:00Z",
+        "version": 1,
+    }
+    return SearchDocument(**(values | fields))
+
+
+def api_note_document(note: dict[str, Any]) -> SearchDocument:
+    """The search document of a note as the API shows it, as the stream handler would make it."""
+    return SearchDocument(
+        note_id=note["noteId"],
+        headline=note["headline"],
+        text=note["text"],
+        user_id=note["owner"]["userId"],
+        visibility=note["visibility"],
+        updated_at=cloudsearch_date(note["updatedAt"]),
+        s3_url=note["s3Url"],
+    )
 
 
 def note_item(note_id: str, **attributes: Any) -> dict[str, Any]:
@@ -105,3 +136,14 @@ def expected_document(item: dict[str, Any]) -> dict[str, str]:
     if item.get("s3Url"):
         fields["s3_url"] = item["s3Url"]
     return fields
+
+
+def search(member: Member, q: str, **params: Any) -> dict[str, Any]:
+    """The member's search through the API (it must answer 200)."""
+    response = member.client.get(SEARCH_URL, {"q": q, **params})
+    assert response.status_code == 200, response.content
+    return dict(response.json())
+
+
+def found_ids(member: Member, q: str, **params: Any) -> list[str]:
+    return [note["noteId"] for note in search(member, q, **params)["results"]]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import fetch_value
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import fetch_value
-from tests.notes.conftest import Member
+from tests.members import Member
 from tests.uploads.helpers import PNG_BYTES
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ MariaDB (devstack/binlog_mysql.py), never the shared one: `python -m devstack.bi
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,44 +14,16 @@ import pytest
 from django.db import connections
 from pytest_django import Settings as SettingsWrapper
 
-from aws.clients import dynamodb_client
-from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.stream_poller import StreamPoller
 from notes.cdc import POSITION_MARK, cdc_run, cdc_server_check
 from notes.mirror import mirror_send
-from notes.models import MirrorState, MobileNote
-from notes.note_ids import site_note_uuid
-from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member
+from notes.models import MirrorState
+from tests.factories import site_note
+from tests.members import Member
+from tests.notes.helpers import feed, note_id_of, site, table_items
 from tests.notes.search_helpers import indexed_documents
-from tests.notes.test_note_index import feed
 
 pytestmark = [pytest.mark.binlog, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def table(aws_stack: DevstackResources, settings: SettingsWrapper) -> str:
-    """A Notes table of the test's own, so its contents are only this test's notes."""
-    settings.NOTES_TABLE = f"Notes-{uuid.uuid4().hex[:12]}"
-    ensure_notes_table(settings.NOTES_TABLE)
-    return settings.NOTES_TABLE
-
-
-def site(sql: str, *params: Any) -> None:
-    """A statement as the PHP site runs it: its own autocommitted write."""
-    with legacy_connection().cursor() as cursor:
-        cursor.execute(sql, list(params))
-
-
-def items(table: str) -> dict[str, dict[str, Any]]:
-    scanned = dynamodb_client().scan(TableName=table, ConsistentRead=True)["Items"]
-    return {item["noteId"]["S"]: item for item in scanned}
-
-
-def note_uuid(legacy_note_id: int, member: Member) -> str:
-    """The noteId the apps see for a site note (reading it through the API, as an app would)."""
-    mobile = MobileNote.objects.filter(legacy_note_id=legacy_note_id).first()
-    return str(mobile.uuid if mobile is not None else site_note_uuid(legacy_note_id))
 
 
 @pytest.fixture
@@ -74,8 +45,8 @@ def test_every_kind_of_site_write_reaches_the_table_with_no_reconcile(
     tagged = site_note(alice.user_id, headline="Tagged later")
     assert cdc_run(max_seconds=2).notes_recorded == 6
     assert mirror_send().failed == 0
-    ids = {legacy: note_uuid(legacy, alice) for legacy in (kept, edited, soft, hard, moved, tagged)}
-    assert set(ids.values()) <= set(items(table))
+    ids = {legacy: note_id_of(legacy) for legacy in (kept, edited, soft, hard, moved, tagged)}
+    assert set(ids.values()) <= set(table_items(table))
     _, _, alice_cursor = feed(alice)
     _, _, bob_cursor = feed(bob)
 
@@ -92,7 +63,7 @@ def test_every_kind_of_site_write_reaches_the_table_with_no_reconcile(
     assert result.notes_recorded == 5
     assert {alice.user_id, bob.user_id} <= result.owners_touched
     assert result.failed == 0
-    mirrored = items(table)
+    mirrored = table_items(table)
     assert mirrored[ids[edited]]["headline"] == {"S": "Second edit"}
     assert ids[soft] not in mirrored
     assert ids[hard] not in mirrored
@@ -117,7 +88,7 @@ def test_the_search_index_follows_through_the_stream(
     cdc_run(max_seconds=2)
     while poller.poll_once():
         pass
-    noteid = note_uuid(written, alice)
+    noteid = note_id_of(written)
     assert noteid in indexed_documents(cloudsearch_domain)
 
     site("UPDATE notes SET deleted = 1 WHERE note_id = %s", written)
@@ -139,7 +110,7 @@ def test_a_run_goes_on_from_its_saved_position(following: None, table: str, alic
 
     assert again.notes_recorded == 1
     assert MirrorState.objects.get(name=POSITION_MARK).value != position
-    assert {note_uuid(first, alice), note_uuid(second, alice)} <= set(items(table))
+    assert {note_id_of(first), note_id_of(second)} <= set(table_items(table))
 
 
 def test_a_position_the_server_no_longer_has_is_healed_by_one_reconcile(
@@ -153,12 +124,12 @@ def test_a_position_the_server_no_longer_has_is_healed_by_one_reconcile(
     assert result.healed == "expired"
     assert result.reconciled == 1
     assert mirror_send().failed == 0
-    assert note_uuid(written, alice) in items(table)
+    assert note_id_of(written) in table_items(table)
     # And from there on it follows the log again.
     later = site_note(alice.user_id)
     assert cdc_run(max_seconds=2).notes_recorded == 1
     mirror_send()
-    assert note_uuid(later, alice) in items(table)
+    assert note_id_of(later) in table_items(table)
 
 
 def test_the_scheduled_event_runs_only_when_enabled(following: None, settings: SettingsWrapper) -> None:

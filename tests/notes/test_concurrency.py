@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 
 from tests.factories import fetch_value
-from tests.notes.conftest import Member
+from tests.members import Member
 
 CONCURRENT_CREATES = 20
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import fetch_value
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

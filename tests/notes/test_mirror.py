@@ -3,40 +3,24 @@ table, whoever made it; an outage loses nothing; an older state never overwrites
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from pytest_django import Settings as SettingsWrapper
 
-from aws.clients import dynamodb_client, reset_clients
+from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources
-from devstack.moto_server import free_port
 from notes.mirror import mirror_send
 from notes.models import MirrorEntry, MobileNote
 from notes.reconcile import mirror_reconcile
 from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member
+from tests.members import Member
+from tests.notes.helpers import table_item
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks: Any) -> Iterator[Callable[[], Any]]:
-    """Runs the after-commit sends that the test's own transaction would otherwise hold back."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def table_item(resources: DevstackResources, note_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = (
-        dynamodb_client()
-        .get_item(TableName=resources.notes_table, Key={"noteId": {"S": note_id}}, ConsistentRead=True)
-        .get("Item")
-    )
-    return item
 
 
 def expected_item(note: dict[str, Any]) -> dict[str, Any]:
@@ -83,21 +67,6 @@ def test_one_api_write_is_one_send(aws_stack: DevstackResources, alice: Member, 
 
     # One publish of the change after the commit: the mirror's send and the owner's silent pushes.
     assert len(callbacks) == 1
-
-
-@pytest.fixture
-def aws_down(settings: SettingsWrapper, aws_stack: DevstackResources) -> Iterator[Callable[[], None]]:
-    """Points every AWS client at a closed port until the returned function brings AWS back."""
-    working = settings.AWS_ENDPOINT_URL
-    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
-    reset_clients()
-
-    def back() -> None:
-        settings.AWS_ENDPOINT_URL = working
-        reset_clients()
-
-    yield back
-    back()
 
 
 def test_with_aws_down_writes_succeed_and_the_drain_converges_afterwards(

@@ -4,9 +4,7 @@ fed by the real stream (moto server and the local CloudSearch server, over HTTP)
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,39 +14,16 @@ from django.urls import reverse
 from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client
-from devstack.aws_resources import DevstackResources, ensure_notes_table
-from devstack.stream_poller import StreamPoller
 from legacy.models import LegacyNote
-from notes.mirror import mirror_send
 from notes.models import MobileNote
-from notes.reconcile import mirror_reconcile
 from notes.selectors import note_views
 from tests.factories import fetch_value, legacy_connection, site_note
-from tests.notes.conftest import Member
+from tests.members import Member
 from tests.notes.search_helpers import indexed_documents
 
 pytestmark = pytest.mark.django_db
 
 _plain = TypeDeserializer().deserialize
-
-
-@pytest.fixture
-def converge(
-    aws_stack: DevstackResources, cloudsearch_domain: Any, settings: SettingsWrapper, tmp_path: Path
-) -> Callable[[], None]:
-    """A table of the test's own (its stream holds only this test's records); returns the scheduled
-    work: reconcile, drain, and the stream poller until the stream is read to its end."""
-    settings.NOTES_TABLE = f"Notes-{uuid.uuid4().hex[:12]}"
-    ensure_notes_table(settings.NOTES_TABLE)
-    poller = StreamPoller(state_path=tmp_path / "poller.json")
-
-    def run() -> None:
-        mirror_reconcile()
-        assert mirror_send().failed == 0
-        while poller.poll_once():
-            pass
-
-    return run
 
 
 def mysql_notes() -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from aws.clients import dynamodb_client, reset_clients
 from devstack.aws_resources import DevstackResources, ensure_notes_table
 from devstack.moto_server import MotoServer
 from notes.models import MirrorEntry, MobileNote
-from tests.notes.conftest import Member
+from tests.members import Member
 
 # slow: fault injection; transactional: the after-commit sends really run.
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

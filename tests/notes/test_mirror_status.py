@@ -15,36 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings as SettingsWrapper
 
-from aws.clients import reset_clients
 from aws.metrics import METRICS_LOGGER_NAME
-from devstack.aws_resources import DevstackResources
-from devstack.moto_server import free_port
 from notes.events import mirror_drain_event
 from notes.mirror_status import search_index_progress_record
 from notes.models import MirrorEntry, MobileNote
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def aws_down(settings: SettingsWrapper, aws_stack: DevstackResources) -> Iterator[Callable[[], None]]:
-    """Every AWS client points at a closed port until the returned function brings AWS back."""
-    working = settings.AWS_ENDPOINT_URL
-    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
-    reset_clients()
-
-    def back() -> None:
-        settings.AWS_ENDPOINT_URL = working
-        reset_clients()
-
-    yield back
-    back()
 
 
 @pytest.fixture

@@ -4,42 +4,15 @@ what the apps are shown is still checked against the site's rows."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from notes.models import MobileNote, NoteIndex
-from notes.note_ids import site_note_uuid
+from notes.models import NoteIndex
 from notes.reconcile import mirror_reconcile
-from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member
+from tests.factories import site_note
+from tests.members import Member
+from tests.notes.helpers import feed, note_id_of, site
 
 pytestmark = pytest.mark.django_db
-
-
-def site(sql: str, *params: Any) -> None:
-    with legacy_connection().cursor() as cursor:
-        cursor.execute(sql, list(params))
-
-
-def feed(member: Member, cursor: str | None = None) -> tuple[dict[str, Any], list[str], str]:
-    """Every page of the member's changes after ``cursor``: (changed notes by id, deleted ids, cursor)."""
-    changed: dict[str, Any] = {}
-    deleted: list[str] = []
-    while True:
-        params = {"pageSize": 2} | ({"since": cursor} if cursor else {})
-        page = member.client.get("/api/v1/notes/changes", params).json()
-        changed |= {note["noteId"]: note for note in page["notes"]}
-        deleted += page["deleted"]
-        cursor = page["nextCursor"]
-        if not page["hasMore"]:
-            return changed, deleted, cursor
-
-
-def note_id_of(legacy_note_id: int) -> str:
-    """The noteId the apps see: stored once Lambridge wrote the note, else derived from the site's id."""
-    mobile = MobileNote.objects.filter(legacy_note_id=legacy_note_id).first()
-    return str(mobile.uuid if mobile is not None else site_note_uuid(legacy_note_id))
 
 
 def test_a_note_the_site_moves_to_another_user_leaves_the_old_owners_feed(alice: Member, bob: Member) -> None:

@@ -17,26 +17,16 @@ from pytest_django import Settings as SettingsWrapper
 from api.errors import SERVICE_UNAVAILABLE
 from devstack.aws_resources import DevstackResources
 from tests.factories import site_note
-from tests.notes.conftest import Member
+from tests.members import Member
 from tests.unreachable import closed_port, silent_server
-from tests.uploads.helpers import PNG_BYTES, app_upload
+from tests.uploads.helpers import PNG_BYTES, uploaded_key
 from uploads.errors import PHOTO_NOT_IMAGE
 
 pytestmark = pytest.mark.django_db
 
 
-def uploaded_key(member: Member) -> str:
-    presigned = member.client.post(
-        "/api/v1/uploads",
-        {"contentType": "image/png", "contentLength": len(PNG_BYTES), "filename": "beach.png"},
-        format="json",
-    ).json()
-    assert app_upload(presigned["url"], presigned["fields"], PNG_BYTES).status_code in {200, 201, 204}
-    return str(presigned["key"])
-
-
 def test_an_uploaded_photo_attaches_to_a_new_note_and_its_url_serves_it(alice: Member) -> None:
-    key = uploaded_key(alice)
+    key = uploaded_key(alice.client)
 
     note = alice.create(photoKey=key)
 
@@ -45,9 +35,9 @@ def test_an_uploaded_photo_attaches_to_a_new_note_and_its_url_serves_it(alice: M
 
 
 def test_a_photo_is_replaced_and_removed_by_patch(alice: Member) -> None:
-    note = alice.create(photoKey=uploaded_key(alice))
+    note = alice.create(photoKey=uploaded_key(alice.client))
     url = f"/api/v1/notes/{note['noteId']}"
-    second = uploaded_key(alice)
+    second = uploaded_key(alice.client)
 
     replaced = alice.client.patch(url, {"photoKey": second}, format="json").json()
     removed = alice.client.patch(url, {"photoKey": None}, format="json").json()
@@ -87,21 +77,11 @@ def test_the_sites_old_photos_show_once_copied(aws_stack: DevstackResources, ali
     assert after["Seen before the import"]["version"] == before[0]["version"] + 1
 
 
-def uploaded_key_of(member: Member, content: bytes) -> str:
-    presigned = member.client.post(
-        "/api/v1/uploads",
-        {"contentType": "image/png", "contentLength": len(content), "filename": "beach.png"},
-        format="json",
-    ).json()
-    assert app_upload(presigned["url"], presigned["fields"], content).status_code in {200, 201, 204}
-    return str(presigned["key"])
-
-
 @pytest.mark.parametrize(
     "content", [b"<html><script>alert(1)</script></html>", b"%PDF-1.7", b'<svg onload="alert(1)"/>', b"plain text"]
 )
 def test_a_file_uploaded_as_png_that_is_not_an_image_is_a_400_photo_not_image(alice: Member, content: bytes) -> None:
-    key = uploaded_key_of(alice, content)
+    key = uploaded_key(alice.client, content)
     note = alice.create()
 
     created = alice.client.post("/api/v1/notes/", {"headline": "h", "text": "t", "photoKey": key}, format="json")
@@ -118,7 +98,7 @@ def test_a_file_uploaded_as_png_that_is_not_an_image_is_a_400_photo_not_image(al
 def test_s3_unreachable_during_an_attach_is_a_503_with_retry_after(
     alice: Member, settings: SettingsWrapper, endpoint: Callable[[], AbstractContextManager[str]]
 ) -> None:
-    key = uploaded_key(alice)
+    key = uploaded_key(alice.client)
     note = alice.create()
 
     with endpoint() as url:

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from api.errors import NOT_FOUND, PARSE_ERROR, VALIDATION_ERROR
 from notes.errors import NOTE_ID_CONFLICT, PRECONDITION_FAILED
 from tests.factories import fetch_value, legacy_connection, row_hex, site_note, site_user
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from api.error_codes import VALIDATION_ERROR
 from api.openapi import error_codes
 from api.openapi_contract import REQUEST_ID_HEADER as DOCUMENTED_REQUEST_ID_HEADER
 from project.logs import REQUEST_ID_HEADER
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import site_note
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

@@ -3,30 +3,21 @@ a saved cursor for edits of old ones, and the site's hard deletes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from aws.clients import dynamodb_client
 from devstack.aws_resources import DevstackResources
 from notes.mirror import mirror_send
 from notes.models import MirrorEntry, MirrorState
 from notes.reconcile import CURSOR_MARK, TAIL_MARK, mirror_reconcile
-from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member
-from tests.notes.test_note_index import note_id_of
+from tests.factories import site_note
+from tests.members import Member
+from tests.notes.helpers import note_id_of, site, table_item
 
 pytestmark = pytest.mark.django_db
 
 
-def site(sql: str, *params: Any) -> None:
-    with legacy_connection().cursor() as cursor:
-        cursor.execute(sql, list(params))
-
-
 def mirrored(resources: DevstackResources, legacy_note_id: int) -> bool:
-    key = {"noteId": {"S": note_id_of(legacy_note_id)}}
-    return "Item" in dynamodb_client().get_item(TableName=resources.notes_table, Key=key, ConsistentRead=True)
+    return table_item(resources, note_id_of(legacy_note_id)) is not None
 
 
 def settled(*note_ids: int) -> None:

@@ -14,15 +14,12 @@ from rest_framework.test import APIClient
 
 from api.errors import NOT_AUTHENTICATED, SERVICE_UNAVAILABLE, VALIDATION_ERROR
 from devstack.moto_server import free_port
-from notes.search import SearchDocument, search_backend
+from notes.search import search_backend
 from notes.search.apis import SEARCH_RETRY_AFTER_SECONDS
-from notes.stream import cloudsearch_date
-from tests.notes.conftest import Member
-from tests.notes.search_helpers import indexed_documents
+from tests.members import Member
+from tests.notes.search_helpers import SEARCH_URL, api_note_document, found_ids, indexed_documents, search
 
 pytestmark = pytest.mark.django_db
-
-SEARCH_URL = "/api/v1/notes/search"
 
 
 @pytest.fixture(autouse=True)
@@ -32,30 +29,8 @@ def _search_domain(cloudsearch_domain: Any) -> Any:
 
 def indexed(note: dict[str, Any]) -> dict[str, Any]:
     """Put a note (as the API shows it) in the index, as the stream handler would."""
-    search_backend().index(
-        [
-            SearchDocument(
-                note_id=note["noteId"],
-                headline=note["headline"],
-                text=note["text"],
-                user_id=note["owner"]["userId"],
-                visibility=note["visibility"],
-                updated_at=cloudsearch_date(note["updatedAt"]),
-                s3_url=note["s3Url"],
-            )
-        ]
-    )
+    search_backend().index([api_note_document(note)])
     return note
-
-
-def search(member: Member, q: str, **params: Any) -> dict[str, Any]:
-    response = member.client.get(SEARCH_URL, {"q": q, **params})
-    assert response.status_code == 200, response.content
-    return dict(response.json())
-
-
-def found_ids(member: Member, q: str, **params: Any) -> list[str]:
-    return [note["noteId"] for note in search(member, q, **params)["results"]]
 
 
 def test_finds_by_words_in_the_headline_and_in_the_text(alice: Member) -> None:

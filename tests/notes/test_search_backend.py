@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pytest_django import Settings as SettingsWrapper
 
 from devstack.moto_server import free_port
-from notes.search import SearchDocument, SearchUnavailable, cloudsearch, search_backend
+from notes.search import SearchUnavailable, cloudsearch, search_backend
 from notes.search.cloudsearch import (
     MAX_BATCH_BYTES,
     MAX_DOCUMENT_BYTES,
@@ -21,19 +21,7 @@ from notes.search.cloudsearch import (
     quote_value,
 )
 from notes.search.mysql import MySQLSearchBackend
-from tests.notes.search_helpers import indexed_documents, new_note_id
-
-
-def document(**fields: Any) -> SearchDocument:
-    values: dict[str, Any] = {
-        "note_id": new_note_id(),
-        "headline": "A headline",
-        "text": "Some text",
-        "user_id": 1,
-        "visibility": "private",
-        "updated_at": "2026-11-21T10:00:00Z",
-    }
-    return SearchDocument(**(values | fields))
+from tests.notes.search_helpers import document, indexed_documents, new_note_id
 
 
 def test_search_backend_follows_the_setting(settings: SettingsWrapper) -> None:

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,23 +21,20 @@ from django.urls import reverse
 from pytest_django import Settings as SettingsWrapper
 
 from api.errors import SERVICE_UNAVAILABLE
-from devstack.aws_resources import DevstackResources, ensure_notes_table
+from devstack.aws_resources import DevstackResources
 from devstack.moto_server import free_port
-from devstack.stream_poller import StreamPoller
-from notes.mirror import mirror_send
-from notes.reconcile import mirror_reconcile
 from notes.reindex import search_reindex
 from notes.search import SearchDocument, search_backend
 from notes.search.apis import SEARCH_RETRY_AFTER_SECONDS
 from notes.search.models import SearchEntry
 from notes.stream import stream_handler
 from tests.factories import legacy_connection, site_latin1_insert
-from tests.notes.conftest import Member
-from tests.notes.search_helpers import stream_event, stream_record
+from tests.members import Member
+from tests.notes.helpers import scheduled_work
+from tests.notes.search_helpers import SEARCH_URL, found_ids, search, stream_event, stream_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SEARCH_URL = "/api/v1/notes/search"
 BACKENDS = ["mysql", "cloudsearch"]
 
 
@@ -105,30 +101,10 @@ def engine(
         make_unavailable, restore, empty = _mysql_engine(settings)
     else:
         make_unavailable, restore, empty = _cloudsearch_engine(settings, request)
-    settings.NOTES_TABLE = f"Notes-{uuid.uuid4().hex[:12]}"
-    ensure_notes_table(settings.NOTES_TABLE)
-    poller = StreamPoller(state_path=tmp_path / "poller.json")
-
-    def converge() -> None:
-        """The scheduled work: reconcile (PHP-site writes), drain the outbox, then the stream to its end."""
-        mirror_reconcile()
-        assert mirror_send().failed == 0
-        while poller.poll_once():
-            pass
-
+    converge = scheduled_work(settings, tmp_path)
     empty()
     yield Engine(name=request.param, converge=converge, make_unavailable=make_unavailable, empty=empty)
     restore()
-
-
-def search(member: Member, q: str, **params: Any) -> dict[str, Any]:
-    response = member.client.get(SEARCH_URL, {"q": q, **params})
-    assert response.status_code == 200, response.content
-    return dict(response.json())
-
-
-def found_ids(member: Member, q: str, **params: Any) -> list[str]:
-    return [note["noteId"] for note in search(member, q, **params)["results"]]
 
 
 def index_ids(text: str, *, user_id: int) -> list[str]:

@@ -4,16 +4,14 @@ document never replacing a newer one, on the real MariaDB."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from pytest_django import Settings as SettingsWrapper
 
-from notes.search import SearchDocument, search_backend
+from notes.search import search_backend
 from notes.search.models import SearchEntry
 from notes.search.mysql import MySQLSearchBackend
 from notes.search.mysql_query import MAX_TERMS, boolean_query
-from tests.notes.search_helpers import new_note_id
+from tests.notes.search_helpers import document, new_note_id
 
 pytestmark = pytest.mark.django_db(transaction=True)  # InnoDB FULLTEXT sees committed rows only
 
@@ -23,19 +21,6 @@ def _mysql_backend(settings: SettingsWrapper) -> None:
     settings.SEARCH_BACKEND = "mysql"
     settings.CLOUDSEARCH_DOCUMENT_ENDPOINT = ""
     settings.CLOUDSEARCH_SEARCH_ENDPOINT = ""
-
-
-def document(**fields: Any) -> SearchDocument:
-    values: dict[str, Any] = {
-        "note_id": new_note_id(),
-        "headline": "A headline",
-        "text": "Some text",
-        "user_id": 1,
-        "visibility": "private",
-        "updated_at": "2026-11-21T10:00:00Z",
-        "version": 1,
-    }
-    return SearchDocument(**(values | fields))
 
 
 def hits(text: str, *, user_id: int = 1) -> list[str]:

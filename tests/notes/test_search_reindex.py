@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client
-from devstack.aws_resources import DevstackResources, ensure_notes_table
 from legacy.models import LegacyNote
 from notes.mirror import mirror_send
 from notes.reconcile import mirror_reconcile
@@ -20,6 +18,7 @@ from notes.reindex import search_reindex
 from notes.search.backend import SearchDocument, search_backend
 from notes.selectors import note_views
 from tests.factories import legacy_connection, site_user
+from tests.notes.helpers import table_items
 from tests.notes.search_helpers import indexed_documents
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +29,6 @@ DELETED_EVERY = 10  # every tenth note is soft-deleted
 
 class Interrupted(Exception):
     pass
-
-
-@pytest.fixture
-def table(aws_stack: DevstackResources, settings: SettingsWrapper) -> str:
-    settings.NOTES_TABLE = f"Notes-{uuid.uuid4().hex[:12]}"
-    ensure_notes_table(settings.NOTES_TABLE)
-    return str(settings.NOTES_TABLE)
 
 
 def insert_site_notes(user_id: int) -> None:
@@ -50,11 +42,6 @@ def insert_site_notes(user_id: int) -> None:
             " VALUES (%s, %s, %s, %s, %s, '2016-01-01 00:00:00')",
             rows,
         )
-
-
-def table_ids(table: str) -> set[str]:
-    paginator = dynamodb_client().get_paginator("scan")
-    return {item["noteId"]["S"] for page in paginator.paginate(TableName=table) for item in page["Items"]}
 
 
 def test_an_interrupted_reindex_resumes_and_leaves_exactly_the_live_notes(table: str, cloudsearch_domain: Any) -> None:
@@ -93,7 +80,7 @@ def test_an_interrupted_reindex_resumes_and_leaves_exactly_the_live_notes(table:
     # The noteIds the API shows (derived: reindexing is a read and gave the site's notes no rows).
     live_ids = {str(view.mobile.uuid) for view in note_views(list(LegacyNote.objects.filter(deleted=False)))}
     assert len(live_ids) == live
-    assert table_ids(table) == live_ids
+    assert set(table_items(table)) == live_ids
     assert set(indexed_documents(cloudsearch_domain)) == live_ids
     # The outbox agrees, so neither the drain nor the reconciler sends them all again.
     assert mirror_reconcile() == NOTES // DELETED_EVERY  # the deleted ones, never mirrored: settled by one send

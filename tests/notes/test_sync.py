@@ -9,7 +9,7 @@ import pytest
 
 from notes.reconcile import mirror_reconcile
 from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

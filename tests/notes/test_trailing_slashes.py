@@ -13,7 +13,7 @@ from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
 from tests.factories import fetch_value
-from tests.notes.conftest import Member
+from tests.members import Member
 
 pytestmark = pytest.mark.django_db
 

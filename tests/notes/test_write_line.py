@@ -19,13 +19,13 @@ from legacy.models import LegacyNote, LegacyNoteTag
 from notes.changes import NoteChange, note_change_hook_remove, on_note_change_recorded
 from notes.locks import scoped_lock_name
 from notes.models import MirrorEntry, MobileNote
-from notes.search import SearchDocument, search_backend
+from notes.search import search_backend
 from notes.selectors import note_get_owned
 from notes.services import note_update, notes_soft_delete_all_for_owner
-from notes.stream import cloudsearch_date
 from tests.conftest import mysql_server_connection
 from tests.factories import legacy_connection, site_note
-from tests.notes.conftest import Member
+from tests.members import Member
+from tests.notes.search_helpers import api_note_document
 
 pytestmark = pytest.mark.django_db
 
@@ -76,20 +76,7 @@ def php_notes(member: Member) -> list[int]:
 
 
 def index_all(notes: list[dict[str, Any]]) -> None:
-    search_backend().index(
-        [
-            SearchDocument(
-                note_id=note["noteId"],
-                headline=note["headline"],
-                text=note["text"],
-                user_id=note["owner"]["userId"],
-                visibility=note["visibility"],
-                updated_at=cloudsearch_date(note["updatedAt"]),
-                s3_url=note["s3Url"],
-            )
-            for note in notes
-        ]
-    )
+    search_backend().index([api_note_document(note) for note in notes])
 
 
 def test_reads_of_notes_the_site_wrote_never_write_and_repeat_the_same_ids_and_versions(

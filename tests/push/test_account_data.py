@@ -10,7 +10,8 @@ from django.conf import settings
 from push.models import Device
 from push.selectors import devices_export_for_user
 from push.services import devices_delete_for_user
-from tests.push.conftest import Member, apns_token, endpoints_with_token, fcm_token
+from tests.members import Member, apns_token, fcm_token
+from tests.push.conftest import endpoints_with_token
 
 pytestmark = pytest.mark.django_db
 

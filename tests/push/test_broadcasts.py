@@ -22,7 +22,8 @@ from push.models import Broadcast, Device, Platform
 from push.platforms import BROADCAST_PUSH_TYPE
 from push.services import broadcast_send, broadcast_start, push_drain, token_digest
 from tests.factories import site_user
-from tests.push.conftest import Member, SnsRecord, apns_token
+from tests.members import Member, apns_token
+from tests.push.conftest import SnsRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from api.error_codes import NOT_FOUND, VALIDATION_ERROR
 from aws.clients import sns_client
 from push.models import Device
 from push.services import DEVICES_PER_USER_MAX
-from tests.push.conftest import Member, apns_token, endpoint_attributes, endpoints_with_token, fcm_token
+from tests.members import Member, apns_token, fcm_token
+from tests.push.conftest import endpoint_attributes, endpoints_with_token
 
 pytestmark = pytest.mark.django_db
 

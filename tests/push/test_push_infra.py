@@ -26,8 +26,9 @@ from infra.definitions import load_template
 from infra.push_applications import PUSH_APPLICATIONS
 from push.models import Device
 from tests.infra.test_infra_apply import moto_template
+from tests.members import Member
 from tests.project.test_static_files_on_lambda import zappa_settings_module_text
-from tests.push.conftest import Member, SnsRecord
+from tests.push.conftest import SnsRecord
 
 PUSH_SOURCE = Path(__file__).resolve().parents[2] / "push" / "sns.py"
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from project.logs import REDACTED, JsonFormatter, redact
-from tests.push.conftest import Member, apns_token, fcm_token
+from tests.members import Member, apns_token, fcm_token
 
 pytestmark = pytest.mark.django_db
 

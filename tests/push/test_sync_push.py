@@ -19,7 +19,8 @@ from push.models import Device
 from push.platforms import SYNC_PUSH_TYPE
 from push.services import push_drain
 from tests.factories import legacy_connection, site_note
-from tests.push.conftest import Member, SnsRecord, fcm_token
+from tests.members import Member, fcm_token
+from tests.push.conftest import SnsRecord
 
 # The after-commit sends really run: no test transaction around the requests.
 pytestmark = pytest.mark.django_db(transaction=True)

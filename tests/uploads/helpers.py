@@ -1,4 +1,5 @@
-"""What the uploads tests share: small image bytes, a unique site user, and the app's side of a presigned POST."""
+"""What the uploads tests share: small image bytes, a unique site user, and the app's side of a presigned POST
+(also the whole upload, for the notes and account tests that attach photos)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from typing import Any
 
 import requests
+from rest_framework.test import APIClient
 
 from tests.factories import site_user
 
@@ -34,3 +36,14 @@ def app_upload(url: str, fields: dict[str, str], content: bytes, filename: str =
     return requests.post(
         url, data=fields, files={"file": (filename, content, fields["Content-Type"])}, timeout=UPLOAD_TIMEOUT_SECONDS
     )
+
+
+def uploaded_key(client: APIClient, content: bytes = PNG_BYTES) -> str:
+    """The key of a photo uploaded as an app does: a presigned POST from the API, then the file to S3."""
+    presigned = client.post(
+        "/api/v1/uploads",
+        {"contentType": "image/png", "contentLength": len(content), "filename": "beach.png"},
+        format="json",
+    ).json()
+    assert app_upload(presigned["url"], presigned["fields"], content).status_code in {200, 201, 204}
+    return str(presigned["key"])
