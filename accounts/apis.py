@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
-from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.deletion import AccountDeletionBusy, AccountDeletionIncomplete, account_delete, account_is_closed
-from accounts.export import account_export_chunks
+from accounts.export import ExportStorageUnavailable, account_export_spooled, account_export_upload, export_filename
 from accounts.identity import SiteCaller, caller_site_user
 from accounts.services import site_user_update_display_name
-from api.errors import SERVICE_UNAVAILABLE, error_body
+from api.errors import SERVICE_UNAVAILABLE, DependencyUnavailable, error_body
 from api.fields import StrictCharField
 from api.openapi import error_responses
 from legacy.models import LegacyUser
 from legacy.validators import validate_utf8mb3
 
+logger = logging.getLogger(__name__)
+
 # Seconds an app waits before repeating a deletion that could not reach Cognito.
 DELETION_RETRY_AFTER_SECONDS = 30
+# ... and an export too large to answer directly that could not be put in the media bucket.
+EXPORT_RETRY_AFTER_SECONDS = 30
+EXPORT_UNAVAILABLE_MESSAGE = "The export could not be prepared for download right now; try again shortly."
 
 DISPLAY_NAME_MAX_LENGTH = 100
 
@@ -175,20 +182,42 @@ class ExportDocumentSerializer(serializers.Serializer[Any]):
 
 
 class MeExportApi(APIView):
-    """`GET /api/v1/me/export`: the caller's data as one JSON document, streamed."""
+    """`GET /api/v1/me/export`: the caller's data as one JSON document; a large one by a redirect."""
 
     @extend_schema(
         operation_id="me_export",
         summary="Export everything held about the caller",
         description="One JSON document: profile, notes (with tags, visibility, dates and photo URLs), devices "
-        "and datasets. Written while it is read, so it may be large; save it as it arrives. Photo URLs "
-        "expire like the notes API's.",
-        responses={200: ExportDocumentSerializer},
+        "and datasets. A document larger than the server answers itself (5 MB by default) comes by a `303 See "
+        "Other` to a presigned download URL that expires after 15 minutes; HTTP clients follow it on their "
+        "own (the URL needs no token). Photo URLs expire like the notes API's.",
+        responses={
+            200: ExportDocumentSerializer,
+            303: OpenApiResponse(
+                description="The document is large: download it from `Location` (a presigned URL, no token) "
+                "before it expires."
+            ),
+            **error_responses(503),
+        },
         tags=["me"],
     )
-    def get(self, request: Request) -> StreamingHttpResponse:
+    def get(self, request: Request) -> HttpResponse:
         site_user = caller_site_user(request)
-        response = StreamingHttpResponse(account_export_chunks(site_user=site_user), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="lambridge-export-{site_user.user_id}.json"'
+        filename = export_filename(site_user=site_user)
+        document, size = account_export_spooled(site_user=site_user)
+        with document:
+            if size > settings.EXPORT_INLINE_MAX_BYTES:
+                try:
+                    url = account_export_upload(document=document, filename=filename)
+                except ExportStorageUnavailable:
+                    logger.warning("me_export: the media bucket refused a %d-byte export", size, exc_info=True)
+                    raise DependencyUnavailable(
+                        EXPORT_UNAVAILABLE_MESSAGE, retry_after_seconds=EXPORT_RETRY_AFTER_SECONDS
+                    ) from None
+                response = HttpResponse(status=303)
+                response["Location"] = url
+            else:
+                response = HttpResponse(document.read(), content_type="application/json")
+                response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response

@@ -107,6 +107,8 @@ RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
             "description": '`Bearer`, or `Bearer error="invalid_token", error_description="..."` for a refused token.',
         }
     },
+    # A redirect to where the answer is (a large export's presigned download).
+    303: {"Location": {"schema": {"type": "string", "format": "uri"}, "description": "Where to GET the answer."}},
     429: _RETRY_AFTER_HEADER,
     503: _RETRY_AFTER_HEADER,
 }

@@ -356,6 +356,11 @@ UPLOAD_ALLOWED_CONTENT_TYPES = env.list(
 UPLOAD_URL_EXPIRES_SECONDS = env.int("UPLOAD_URL_EXPIRES_SECONDS", default=900)
 # Signed photo URLs (S3 or CloudFront) outlive an app session's screen, not a shared link's week.
 MEDIA_URL_EXPIRES_SECONDS = env.int("MEDIA_URL_EXPIRES_SECONDS", default=3600)
+# GET /api/v1/me/export answers a document up to this size itself; a larger one is written to the
+# media bucket (exports/, removed after a day by the template's lifecycle rule) and the answer is a
+# 303 to a presigned URL: a Lambda response cannot exceed 6 MB.
+EXPORT_INLINE_MAX_BYTES = env.int("EXPORT_INLINE_MAX_BYTES", default=5 * 1024 * 1024)
+EXPORT_URL_EXPIRES_SECONDS = env.int("EXPORT_URL_EXPIRES_SECONDS", default=900)
 # CloudFront key pair that signs URLs of private photos; empty = no CloudFront signing.
 CLOUDFRONT_KEY_ID = env.str("CLOUDFRONT_KEY_ID", default="")
 # PEM text; multiline=True turns the "\n" escapes environment variables usually carry into newlines.

@@ -286,3 +286,15 @@ def test_sign_in_options_hosted_ui_oauth_optional_social_providers_and_optional_
         assert template["Parameters"][name]["Default"] == ""
     for name in ("ApplePrivateKey", "GoogleClientSecret", "FacebookAppSecret"):
         assert template["Parameters"][name]["NoEcho"] is True
+
+
+def test_large_exports_go_to_their_own_prefix_and_are_gone_after_a_day() -> None:
+    bucket = load_template()["Resources"]["MediaBucket"]
+    (policy,) = _resources("AWS::IAM::ManagedPolicy").values()
+    by_sid = {statement.get("Sid"): statement for statement in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+    assert bucket["Properties"]["LifecycleConfiguration"]["Rules"] == [
+        {"Id": "ExportsExpireAfterADay", "Status": "Enabled", "Prefix": "exports/", "ExpirationInDays": 1}
+    ]
+    assert {"Fn::Sub": "${MediaBucket.Arn}/exports/*"} in by_sid["MediaObjects"]["Resource"]
+    assert {"s3:GetObject", "s3:PutObject"} <= set(by_sid["MediaObjects"]["Action"])
