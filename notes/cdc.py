@@ -3,9 +3,9 @@
 The site writes `notes`, `note_tags` and `users` without Lambridge. Scanning `notes` for them
 (the reconciler) costs a pass over a MyISAM table, under its table lock; the binlog already says
 which rows changed, as Debezium and AWS DMS read it. This reader follows the binlog from a position
-kept in Lambridge's own table, records one outbox change per note touched (the same line as the
-services' writes: the mirror, the index and pushes follow), and sends them after the position is
-saved.
+kept in Lambridge's own table, records one outbox change per note touched through the same seam as
+the services' writes (notes/changes.py `site_changes_record`: the mirror, the index and pushes
+follow), and sends them after the position is saved.
 
 Bounded runs: the scheduled event reads for at most ``max_seconds`` and stops; the next run goes on
 from the saved position. The position is saved only at transaction boundaries (COMMIT / XID), and
@@ -30,10 +30,10 @@ from django.conf import settings
 from django.db import connections
 
 from legacy.models import LegacyNote
-from notes.mirror import mirror_record, mirror_send
+from notes.changes import site_changes_record
+from notes.mirror import mirror_send
 from notes.models import MirrorState
-from notes.note_index import captured_up_to, captured_up_to_advance, note_index_refresh
-from push.services import push_notes_changed, push_notes_changed_for_notes, push_sync_send_after_commit
+from notes.note_index import captured_up_to, captured_up_to_advance
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ CAPTURED_TABLES = ("notes", "note_tags", "users")
 # Changes are recorded and the position saved at least this often while reading.
 RECORD_EVERY_NOTES = 500
 HEARTBEAT_SECONDS = 1.0
-# Notes refreshed in the note index per transaction (each holds the change counter until it commits).
+# Notes recorded per batch: each batch's note index refresh holds the change counter until it commits.
 INDEX_BATCH = 50
 
 
@@ -155,7 +155,8 @@ class _Changes:
 
     note_ids: set[int] = field(default_factory=set)
     user_ids: set[int] = field(default_factory=set)
-    owners: set[int] = field(default_factory=set)
+    # The owners the rows named, by note (before and after: a moved note's old owner too).
+    owners: dict[int, set[int]] = field(default_factory=dict)
     # The site inserts into MyISAM `notes` one statement at a time, ids in commit order: once an
     # insert is read, every note below it has been too.
     inserted_up_to: int = 0
@@ -172,7 +173,8 @@ class _Changes:
                 continue
             self.note_ids.update(int(image["note_id"]) for image in images)
             if table == "notes":
-                self.owners.update(int(image["user_id"]) for image in images)
+                for image in images:
+                    self.owners.setdefault(int(image["note_id"]), set()).add(int(image["user_id"]))
                 if "values" in row and event_kind == "insert":
                     self.inserted_up_to = max(self.inserted_up_to, int(row["values"]["note_id"]))
 
@@ -188,20 +190,13 @@ def _record(changes: _Changes, result: CdcRunResult) -> list[int]:
             LegacyNote.objects.filter(user_id__in=changes.user_ids).values_list("note_id", flat=True).iterator()
         )
     ordered = sorted(note_ids)
-    for start in range(0, len(ordered), INDEX_BATCH):
-        note_index_refresh(ordered[start : start + INDEX_BATCH], force=True)
-    for note_id in ordered:
-        mirror_record(note_id=note_id)
     # The owners' devices hear of the site's changes: the notes' owners now, and whoever the rows
     # named before (the old owner of a moved note, the owner of one removed outright).
-    owners = push_notes_changed_for_notes(note_ids=ordered)
-    for site_user_id in sorted(changes.owners - owners):
-        push_notes_changed(site_user_id=site_user_id)
-        push_sync_send_after_commit(site_user_id=site_user_id)
+    site_changes_record(ordered, owners_seen=changes.owners, batch_size=INDEX_BATCH)
     if changes.inserted_up_to > captured_up_to():
         captured_up_to_advance(changes.inserted_up_to)
     result.notes_recorded += len(note_ids)
-    result.owners_touched |= changes.owners
+    result.owners_touched.update(*changes.owners.values())
     changes.note_ids.clear()
     changes.user_ids.clear()
     changes.owners.clear()

@@ -161,10 +161,10 @@ def note_index_refresh(
     return len(changed)
 
 
-def note_index_record(change: NoteChange) -> None:
-    """The recorder hook of notes/changes.py: a recorded change renumbers the note in the index, in
-    the writer's transaction."""
-    note_index_refresh([change.legacy_note_id], force=True)
+def note_index_record(changes: Sequence[NoteChange]) -> None:
+    """The recorder hook of notes/changes.py: recorded changes renumber their notes in the index, in
+    the writer's transaction (one refresh for the batch)."""
+    note_index_refresh([change.legacy_note_id for change in changes], force=True)
 
 
 # --- Queries ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from legacy.models import LegacyNote
-from notes.mirror import mirror_record
+from notes.changes import site_changes_published_together, site_changes_record
 from notes.models import MirrorEntry, MirrorState, NoteIndex
 from notes.note_index import (
     CAPTURED_UP_TO_MARK,
@@ -33,7 +33,6 @@ from notes.note_index import (
     captured_up_to_advance,
     note_index_refresh,
 )
-from push.services import push_notes_changed_for_notes
 
 CURSOR_MARK = "reconcile.cursor"
 TAIL_MARK = CAPTURED_UP_TO_MARK
@@ -57,9 +56,10 @@ def _set_mark(name: str, value: object) -> None:
     MirrorState.objects.update_or_create(name=name, defaults={"value": str(value)})
 
 
-def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> list[int]:
+def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None, notify_owners: bool) -> list[int]:
     """Queue the notes of ``rows`` (ids in (low, high]) that changed, and mirrored ids gone from that
-    range; returns their ids."""
+    range, through the write line's seam (their owners' devices hear of them when ``notify_owners``);
+    returns their ids."""
     entries = MirrorEntry.objects.filter(legacy_note_id__gt=low)
     if high is not None:
         entries = entries.filter(legacy_note_id__lte=high)
@@ -85,14 +85,13 @@ def _queue_changed(rows: list[SiteRow], *, low: int, high: int | None) -> list[i
         indexed = indexed.filter(note_id__lte=high)
     changed += [note_id for note_id in indexed.values_list("note_id", flat=True) if note_id not in present]
     changed = list(dict.fromkeys(changed))
-    # The note index follows the site's rows (the first pass builds it): the changed notes get a new
-    # change number, the others one only where the index differs.
-    note_index_refresh(changed, force=True)
+    # Recorded like any change (outbox, note index, pushes), the chunk's notes at once. The note index
+    # follows the site's rows (the first pass builds it): the changed notes get a new change number,
+    # the others one only where the index differs.
+    site_changes_record(changed, notify_owners=notify_owners)
     changed_ids = set(changed)
     unchanged = [row for row in rows if row[0] not in changed_ids]
     note_index_refresh([row[0] for row in unchanged], site_rows=unchanged)
-    for note_id in changed:
-        mirror_record(note_id=note_id)
     return changed
 
 
@@ -101,11 +100,12 @@ def _chunk(after: int, size: int) -> list[SiteRow]:
     return list(LegacyNote.objects.filter(note_id__gt=after).order_by("note_id").values_list(*SITE_COLUMNS)[:size])
 
 
-def _check_chunk(after: int, size: int, progress: ReconcileProgress) -> tuple[int, bool]:
+def _check_chunk(after: int, size: int, progress: ReconcileProgress, *, notify_owners: bool) -> tuple[int, bool]:
     """Check one chunk after ``after``; returns (the new cursor, whether the table's end was reached)."""
     rows = _chunk(after, size)
     at_end = len(rows) < size
-    progress.changed += _queue_changed(rows, low=after, high=None if at_end else rows[-1][0])
+    high = None if at_end else rows[-1][0]
+    progress.changed += _queue_changed(rows, low=after, high=high, notify_owners=notify_owners)
     progress.checked += len(rows)
     return (0, True) if at_end else (rows[-1][0], False)
 
@@ -126,26 +126,25 @@ def mirror_reconcile(
     progress = ReconcileProgress()
 
     tail = _mark(TAIL_MARK)
-    first_run = tail == 0
-    while time.monotonic() < deadline:
-        rows = _chunk(tail, chunk_rows)
-        if not rows:
-            break
-        progress.changed += _queue_changed(rows, low=tail, high=rows[-1][0])
-        tail = rows[-1][0]
-        captured_up_to_advance(tail)
+    # The owners' other devices hear of the site's changes, once a run; not on the first run, which
+    # is a backfill of everything already there.
+    notify_owners = tail != 0
+    with site_changes_published_together():
+        while time.monotonic() < deadline:
+            rows = _chunk(tail, chunk_rows)
+            if not rows:
+                break
+            progress.changed += _queue_changed(rows, low=tail, high=rows[-1][0], notify_owners=notify_owners)
+            tail = rows[-1][0]
+            captured_up_to_advance(tail)
 
-    cursor = _mark(CURSOR_MARK)
-    checked_before = progress.checked
-    while time.monotonic() < deadline:
-        cursor, at_end = _check_chunk(cursor, chunk_rows, progress)
-        _set_mark(CURSOR_MARK, cursor)
-        if at_end:
-            break
-        if not full and progress.checked - checked_before >= slice_rows:
-            break
-    # The owners' other devices hear of the site's changes; not on the first run, which is a
-    # backfill of everything already there.
-    if progress.changed and not first_run:
-        push_notes_changed_for_notes(note_ids=progress.changed)
+        cursor = _mark(CURSOR_MARK)
+        checked_before = progress.checked
+        while time.monotonic() < deadline:
+            cursor, at_end = _check_chunk(cursor, chunk_rows, progress, notify_owners=notify_owners)
+            _set_mark(CURSOR_MARK, cursor)
+            if at_end:
+                break
+            if not full and progress.checked - checked_before >= slice_rows:
+                break
     return len(progress.changed)

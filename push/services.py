@@ -2,8 +2,9 @@
 
 The order is always the same: talk to SNS first (outside any transaction or lock), then write the
 result in a short transaction; a push that a write asks for is recorded in the write's own
-transaction (`push_notes_changed`) and sent after it commits (`push_sync_send_after_commit`), or
-by the scheduled drain (`push_drain`) when that send fails or must wait its turn.
+transaction (`push_notes_changed`) and sent after it commits (`push_sync_send`, from the note write
+line's publish step, notes/pushes.py), or by the scheduled drain (`push_drain`) when that send fails
+or must wait its turn.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from legacy.models import LegacyNote
 from push import sns
 from push.models import Broadcast, Device, Platform
 from push.platforms import (
@@ -212,7 +212,7 @@ def push_notes_changed(*, site_user_id: int, except_device_id: str | None = None
     """Record, in the caller's transaction, that the user's devices other than ``except_device_id``
     (the one that wrote, from X-Device-Id) must be told their notes changed; how many were marked.
 
-    One UPDATE, no network: send with push_sync_send_after_commit once the write is done.
+    One UPDATE, no network: send with push_sync_send once the write is done.
     """
     now = timezone.now()
     devices = Device.objects.filter(site_user_id=site_user_id, enabled=True)
@@ -223,44 +223,6 @@ def push_notes_changed(*, site_user_id: int, except_device_id: str | None = None
         sync_pending_since=Coalesce(F("sync_pending_since"), Value(now, output_field=DateTimeField())),
         sync_next_attempt_at=Coalesce(F("sync_next_attempt_at"), Value(now, output_field=DateTimeField())),
     )
-
-
-def push_notes_changed_for_notes(*, note_ids: Iterable[int]) -> set[int]:
-    """The notes changed outside Lambridge (found by the reconciler): mark their owners' devices
-    and send after commit; the owners' site user ids."""
-    note_ids = list(note_ids)
-    owners: set[int] = set()
-    for start in range(0, len(note_ids), 1000):
-        owners.update(
-            LegacyNote.objects.filter(pk__in=note_ids[start : start + 1000]).values_list("user_id", flat=True)
-        )
-    for site_user_id in sorted(owners):
-        push_notes_changed(site_user_id=site_user_id)
-        push_sync_send_after_commit(site_user_id=site_user_id)
-    return owners
-
-
-def push_sync_send_after_commit(*, site_user_id: int) -> None:
-    """Send the user's due sync pushes once the current transaction commits (at once outside one).
-
-    Best effort: what fails stays pending for the drain; the write that asked never fails for it.
-    """
-    transaction.on_commit(SyncSendAfterCommit(site_user_id=site_user_id))
-
-
-@dataclass(frozen=True)
-class SyncSendAfterCommit:
-    """The send of one user's due sync pushes after a write commits: best effort, never failing it."""
-
-    site_user_id: int
-
-    def __call__(self) -> None:
-        try:
-            push_sync_send(site_user_ids=[self.site_user_id])
-        except Exception:
-            logger.exception(
-                "push: sending sync pushes of user %s after commit failed; the drain will retry", self.site_user_id
-            )
 
 
 @dataclass

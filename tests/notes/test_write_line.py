@@ -249,7 +249,7 @@ def test_soft_deleting_all_of_a_users_notes_goes_through_the_line_note_by_note(a
 def test_the_device_that_wrote_reaches_the_recorded_change(alice: Member) -> None:
     note = alice.create()
     seen: list[NoteChange] = []
-    hook = on_note_change_recorded(seen.append)
+    hook = on_note_change_recorded(seen.extend)
     try:
         view = note_get_owned(user_id=alice.user_id, note_uuid=uuid.UUID(note["noteId"]))
         assert view is not None
