@@ -12,7 +12,6 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.utils import timezone
-from tqdm import tqdm
 
 from aws.clients import s3_client
 from uploads.images import IMAGE_HEAD_BYTES, image_type_of
@@ -200,6 +199,10 @@ def _fingerprint(handle: BufferedReader) -> tuple[int, str]:
 
 
 def _progress(paths: list[str], *, enabled: bool) -> Iterator[str]:
+    # Imported here: only the import command shows progress, and every API request imports this
+    # module (notes.mobile reads legacy_media_keys), so tqdm would add to each Lambda cold start.
+    from tqdm import tqdm
+
     yield from tqdm(paths, total=len(paths), unit="file", desc="site uploads → S3", disable=not enabled)
 
 
