@@ -18,4 +18,4 @@ def note_change_mark_devices(change: NoteChange) -> None:
 
 def note_change_push(change: NoteChange) -> None:
     if change.owner_user_id is not None:
-        push_sync_send(site_user_ids=[change.owner_user_id])
+        push_sync_send(site_user_ids=[change.owner_user_id], count_waiting=False)
