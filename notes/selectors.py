@@ -87,6 +87,21 @@ def note_views(
     ]
 
 
+def note_view_by_id(legacy_note_id: int) -> NoteView | None:
+    """The note with this site id as the API shows it, whatever its state (deleted ones too); None
+    when the site has no such row. For the write line and the mirror, which read a note back by id:
+    one query where the MobileNote row can be joined, else two."""
+    queryset = notes_with_owner_and_tags(LegacyNote.objects.filter(pk=legacy_note_id))
+    if not _mobile_rows_joinable():
+        note = queryset.first()
+        return note_views([note])[0] if note is not None else None
+    note = queryset.select_related("mobile").first()
+    if note is None:
+        return None
+    mobile = getattr(note, "mobile", None)
+    return note_views([note], known=[mobile] if mobile is not None else [], known_is_complete=True)[0]
+
+
 def notes_visible_to(*, user_id: int) -> QuerySet[LegacyNote]:
     """Notes a user may read: their own, and public notes of active members; never deleted ones."""
     own = Q(user_id=user_id)
