@@ -30,11 +30,10 @@ from django.utils import timezone
 
 from aws.clients import dynamodb_client
 from aws.metrics import COUNT, metrics_emit
-from legacy.models import LegacyNote
 from notes.locks import LockTimeout, named_lock
 from notes.models import MirrorEntry, MobileNote
 from notes.note_ids import site_note_uuid
-from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
+from notes.selectors import NoteView, note_view_by_id
 from uploads.services import media_stable_url
 
 logger = logging.getLogger(__name__)
@@ -171,8 +170,8 @@ def _send_one(legacy_note_id: int) -> bool:
     """Write one note's current state (or its deletion) to DynamoDB; record the outcome."""
     entry = MirrorEntry.objects.get(legacy_note_id=legacy_note_id)
     generation = entry.generation
-    note = notes_with_owner_and_tags(LegacyNote.objects.filter(pk=legacy_note_id)).first()
-    view = note_views([note])[0] if note is not None else None
+    view = note_view_by_id(legacy_note_id)
+    note = view.note if view is not None else None
     try:
         if view is not None and not view.note.deleted:
             _put(view)

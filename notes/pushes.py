@@ -35,4 +35,4 @@ def note_change_mark_devices(changes: Sequence[NoteChange]) -> None:
 def note_change_push(changes: Sequence[NoteChange]) -> None:
     site_user_ids = sorted({site_user_id for change in changes for site_user_id in _told(change)})
     if site_user_ids:
-        push_sync_send(site_user_ids=site_user_ids)
+        push_sync_send(site_user_ids=site_user_ids, count_waiting=False)

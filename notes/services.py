@@ -35,7 +35,7 @@ from notes.locks import named_lock
 from notes.mobile import mobile_note_for_write, mobile_note_version_record, mobile_notes_derive, note_ids_for_uuids
 from notes.models import MobileNote
 from notes.note_ids import site_note_id
-from notes.selectors import NoteView, note_views, notes_with_owner_and_tags
+from notes.selectors import NoteView, note_view_by_id, note_views, notes_with_owner_and_tags
 from uploads.legacy_media import legacy_media_keys
 from uploads.services import staff_photo_store, upload_check_attachable
 
@@ -118,8 +118,10 @@ def _in_line[T](note_uuid: uuid.UUID, write: Callable[[], T]) -> T:
 
 
 def _view_of(legacy_note_id: int) -> NoteView:
-    note = notes_with_owner_and_tags(LegacyNote.objects.filter(pk=legacy_note_id)).get()
-    return note_views([note])[0]
+    view = note_view_by_id(legacy_note_id)
+    if view is None:
+        raise LegacyNote.DoesNotExist(f"The site has no note {legacy_note_id}.")
+    return view
 
 
 def _current(view: NoteView, expected_version: int | None) -> tuple[NoteView, MobileNote]:

@@ -239,11 +239,15 @@ def _sync_due(now: Any) -> Q:
     )
 
 
-def push_sync_send(*, site_user_ids: Iterable[int] | None = None, limit: int = 1000) -> SyncResult:
+def push_sync_send(
+    *, site_user_ids: Iterable[int] | None = None, limit: int = 1000, count_waiting: bool = True
+) -> SyncResult:
     """Send the silent sync push to every device that is due (of ``site_user_ids``, or all).
 
     Each device is claimed by a conditional UPDATE before its publish, so two senders never push
-    one device twice within the interval. Outside any transaction: it talks to SNS.
+    one device twice within the interval. Outside any transaction: it talks to SNS. Without
+    ``count_waiting`` the result's `waiting` stays 0: a caller that never reads it (the send after
+    every note write) saves the COUNT query.
     """
     now = timezone.now()
     devices = Device.objects.filter(_sync_due(now))
@@ -281,7 +285,8 @@ def push_sync_send(*, site_user_ids: Iterable[int] | None = None, limit: int = 1
             continue
         Device.objects.filter(pk=row["pk"]).update(sync_attempts=0, sync_last_error="", sync_next_attempt_at=None)
         result.sent += 1
-    result.waiting = pending.count()
+    if count_waiting:
+        result.waiting = pending.count()
     return result
 
 
