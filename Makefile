@@ -47,12 +47,17 @@ token: $(STAMP)  ## a fresh demo bearer token from the running local stack (`mak
 test-packages:
 	@bash devstack/system-packages.sh test
 
+# pytest-xdist: WORKERS processes, each with its own test databases and emulators (tests/conftest.py),
+# a test file on one worker (--dist loadgroup). WORKERS=0 runs everything in one process.
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadgroup
+
 test: $(STAMP) $(NODE_STAMP) test-packages  ## the whole test suite on real MariaDB (CDC's tests on a private MariaDB with the binlog on)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 	$(PY) -m devstack.binlog_mysql -- $(PY) -m pytest -m binlog -p no:cacheprovider $(PYTEST_ARGS)
 
-test-fast: $(STAMP) test-packages  ## the inner loop: every test but the slow ones (artifact, make run, fuzzing, faults)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+test-fast: $(STAMP) test-packages  ## the inner loop, under a minute: every test but the slow ones (artifact, make run, fuzzing, faults, browser, SDK, bench)
+	$(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)

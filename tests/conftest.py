@@ -38,10 +38,18 @@ def _mysql_server_problem() -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (`--dist loadgroup`)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `binlog` need a server with the row-based binlog on; `make test` runs them in a
+    """Under pytest-xdist (`make test-fast`, `make test`: `-n 2 --dist loadgroup`) a file runs on one
+    worker, so its module-scoped servers and stacks start once; a file's own `xdist_group` mark (the
+    artifact tests share one build in dist/) puts several files on one worker.
+
+    Tests marked `binlog` need a server with the row-based binlog on; `make test` runs them in a
     second pass against a private one (python -m devstack.binlog_mysql -- pytest -m binlog), which
     sets BINLOG_MYSQL_URL. Elsewhere they are deselected, not skipped: that pass is where they run."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.partition("::")[0]))
     if os.environ.get("BINLOG_MYSQL_URL"):
         return
     selected = [item for item in items if item.get_closest_marker("binlog") is None]
@@ -63,11 +71,14 @@ def _mysql_available() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings() -> None:
-    """Test databases named after this checkout: other runs on the same MySQL server (a CI clone, a
-    second worktree, a bench) never share, drop or lock each other's databases."""
+    """Test databases named after this checkout and, under pytest-xdist (`-n 2`), the worker: other
+    runs on the same MySQL server (a CI clone, a second worktree, a bench) and this run's other
+    workers never share, drop or lock each other's databases."""
     checkout = hashlib.sha256(str(settings.BASE_DIR).encode()).hexdigest()[:8]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     for config in settings.DATABASES.values():
-        config.setdefault("TEST", {})["NAME"] = f"test_{config['NAME']}_{checkout}"
+        name = f"test_{config['NAME']}_{checkout}"
+        config.setdefault("TEST", {})["NAME"] = f"{name}_{worker}" if worker else name
 
 
 @pytest.fixture(scope="session")

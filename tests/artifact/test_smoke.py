@@ -35,7 +35,8 @@ from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_note, site_user
 from tests.notes.search_helpers import indexed_documents, new_note_id, note_item, put_item
 
-pytestmark = pytest.mark.slow  # builds the Lambda artifact
+# slow: builds the Lambda artifact; one xdist worker for both files, which share the build in dist/.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("artifact")]
 
 MIGRATION_PASSWORD = "Migrate-me-8472-secret"
 
