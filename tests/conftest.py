@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from pytest_django import Settings as SettingsWrapper
 
 from legacy.schema import create_legacy_tables, schema_statements
@@ -92,6 +92,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 def _empty_cache() -> None:
     """Each test starts with no throttle counters (the cache is the process's local memory)."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _root_script_prefix() -> None:
+    """Each test reverses URLs from the root: a request through Zappa's handler under the stage
+    prefix (/dev) leaves Django's script prefix at /dev/ for the thread, and a later test's
+    `reverse("admin:login")` would name a path its test client gets a 404 for."""
+    set_script_prefix("/")
 
 
 @pytest.fixture(autouse=True)
