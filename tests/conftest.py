@@ -38,18 +38,10 @@ def _mysql_server_problem() -> str | None:
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (`--dist loadgroup`)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test-fast`, `make test`: `-n 2 --dist loadgroup`) a file runs on one
-    worker, so its module-scoped servers and stacks start once; a file's own `xdist_group` mark (the
-    artifact tests share one build in dist/) puts several files on one worker.
-
-    Tests marked `binlog` need a server with the row-based binlog on; `make test` runs them in a
+    """Tests marked `binlog` need a server with the row-based binlog on; `make test` runs them in a
     second pass against a private one (python -m devstack.binlog_mysql -- pytest -m binlog), which
     sets BINLOG_MYSQL_URL. Elsewhere they are deselected, not skipped: that pass is where they run."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.partition("::")[0]))
     if os.environ.get("BINLOG_MYSQL_URL"):
         return
     selected = [item for item in items if item.get_closest_marker("binlog") is None]

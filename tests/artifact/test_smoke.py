@@ -35,8 +35,7 @@ from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import site_note, site_user
 from tests.notes.search_helpers import indexed_documents, new_note_id, note_item, put_item
 
-# slow: builds the Lambda artifact; one xdist worker for both files, which share the build in dist/.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("artifact")]
+pytestmark = pytest.mark.slow  # builds the Lambda artifact
 
 MIGRATION_PASSWORD = "Migrate-me-8472-secret"
 

@@ -20,8 +20,7 @@ from artifact.verify import (
     verify_artifact,
 )
 
-# slow: builds the Lambda artifact; one xdist worker for both files, which share the build in dist/.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("artifact")]
+pytestmark = pytest.mark.slow  # builds the Lambda artifact
 
 # arc4random arrived in glibc 2.36 (Debian 12 has it, Lambda's Amazon Linux 2023 with 2.34 does not).
 NEEDS_GLIBC_2_36 = """
