@@ -57,7 +57,7 @@ test: $(STAMP) $(NODE_STAMP) test-packages  ## the whole test suite on real Mari
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	$(PY) -m devstack.binlog_mysql -- $(PY) -m pytest -m binlog -p no:cacheprovider $(PYTEST_ARGS)
 
-test-fast: $(STAMP) test-packages  ## the inner loop, under a minute: every test but the slow ones (artifact, make run, fuzzing, faults, browser, SDK, bench)
+test-fast: $(STAMP) test-packages  ## the inner loop on two workers: every test but the slow ones (artifact, make run, fuzzing, faults, browser, SDK, bench)
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
