@@ -47,12 +47,18 @@ token: $(STAMP)  ## a fresh demo bearer token from the running local stack (`mak
 test-packages:
 	@bash devstack/system-packages.sh test
 
+# pytest-xdist workers, each with its own test databases and emulators (tests/conftest.py), a test file
+# on one worker (--dist loadfile); 0 is one process. `make test` (CI) stays in one process: with two
+# workers the two artifact files would build dist/'s zip at once (docs/testing.md).
+WORKERS ?= 2
+TEST_WORKERS ?= 0
+
 test: $(STAMP) $(NODE_STAMP) test-packages  ## the whole test suite on real MariaDB (CDC's tests on a private MariaDB with the binlog on)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	$(PY) -m devstack.binlog_mysql -- $(PY) -m pytest -m binlog -p no:cacheprovider $(PYTEST_ARGS)
 
-test-fast: $(STAMP) test-packages  ## the inner loop: every test but the slow ones (artifact, make run, fuzzing, faults)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+test-fast: $(STAMP) test-packages  ## the inner loop on two workers: every test but the slow ones (artifact, make run, fuzzing, faults, browser, SDK, bench)
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 package: $(STAMP) test-packages  ## the verified Lambda zip dist/lambridge-<stage>.zip (STAGE=dev|staging|production, LOCAL=1)
 	$(PY) -m artifact.build --stage $(STAGE) $(if $(LOCAL),--local)

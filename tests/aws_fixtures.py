@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pytest_django import Settings as SettingsWrapper
 
-from aws.clients import cloudsearch_domain_client, reset_clients
+from aws.clients import cloudsearch_domain_client
 from devstack.aws_resources import DevstackResources, ensure_resources
 from devstack.cloudsearch.process import CloudSearchServer
 from devstack.moto_server import MotoServer
@@ -25,15 +25,17 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture
-def aws_stack(moto_server: MotoServer, settings: SettingsWrapper) -> Iterator[DevstackResources]:
+def aws_stack(moto_server: MotoServer, settings: SettingsWrapper) -> DevstackResources:
     """The local AWS resources in the session's moto, with every AWS setting pointed at them.
 
     The server is shared: tests must use unique names (users, keys, items) and not assume an
     empty bucket, table or pool.
     """
+    # aws/clients.py keys its clients on the endpoint and region: pointing the settings at the
+    # server needs no reset, and keeping the clients (and their botocore session, slow to load)
+    # across tests saves most of a short test's time.
     settings.AWS_ENDPOINT_URL = moto_server.endpoint_url
-    reset_clients()
-    resources = ensure_resources()
+    resources = _resources_in(moto_server, settings)
     settings.AWS_STORAGE_BUCKET_NAME = resources.bucket
     settings.NOTES_TABLE = resources.notes_table
     settings.COGNITO_USER_POOL_ID = resources.user_pool_id
@@ -49,9 +51,20 @@ def aws_stack(moto_server: MotoServer, settings: SettingsWrapper) -> Iterator[De
         endpoint_url=moto_server.endpoint_url,
         url_expires_seconds=settings.MEDIA_URL_EXPIRES_SECONDS,
     )
-    yield resources
-    # Settings go back after the test; drop the clients made for the emulator with them.
-    reset_clients()
+    return resources
+
+
+# ensure_resources() asks moto a dozen questions (find, then re-apply each setting). No test deletes
+# or reconfigures these resources, so one server answers once per set of names. Keyed on the server
+# object (kept alive here), never its port, which a later server may reuse.
+_resources_found: dict[tuple[MotoServer, str, str, str], DevstackResources] = {}
+
+
+def _resources_in(moto_server: MotoServer, settings: SettingsWrapper) -> DevstackResources:
+    key = (moto_server, settings.AWS_REGION, settings.AWS_STORAGE_BUCKET_NAME, settings.NOTES_TABLE)
+    if key not in _resources_found:
+        _resources_found[key] = ensure_resources()
+    return _resources_found[key]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from pytest_django import Settings as SettingsWrapper
 
 from devstack.aws_resources import DevstackResources
@@ -69,11 +69,14 @@ def _mysql_available() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings() -> None:
-    """Test databases named after this checkout: other runs on the same MySQL server (a CI clone, a
-    second worktree, a bench) never share, drop or lock each other's databases."""
+    """Test databases named after this checkout and, under pytest-xdist (`-n 2`), the worker: other
+    runs on the same MySQL server (a CI clone, a second worktree, a bench) and this run's other
+    workers never share, drop or lock each other's databases."""
     checkout = hashlib.sha256(str(settings.BASE_DIR).encode()).hexdigest()[:8]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     for config in settings.DATABASES.values():
-        config.setdefault("TEST", {})["NAME"] = f"test_{config['NAME']}_{checkout}"
+        name = f"test_{config['NAME']}_{checkout}"
+        config.setdefault("TEST", {})["NAME"] = f"{name}_{worker}" if worker else name
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +99,14 @@ def _mirror_sends_after_commit() -> Iterator[None]:
     mirror_inline_resume()
     yield
     mirror_inline_resume()
+
+
+@pytest.fixture(autouse=True)
+def _root_script_prefix() -> None:
+    """Each test reverses URLs from the root: a request through Zappa's handler under the stage
+    prefix (/dev) leaves Django's script prefix at /dev/ for the thread, and a later test's
+    `reverse("admin:login")` would name a path its test client gets a 404 for."""
+    set_script_prefix("/")
 
 
 @pytest.fixture(autouse=True)

@@ -162,6 +162,7 @@ def insert_site_notes(user_id: int, count: int) -> None:
         )
 
 
+@pytest.mark.slow  # bench-style: 100k notes inserted, then streamed under tracemalloc
 def test_a_user_with_100k_notes_exports_within_a_small_memory_bound(
     make_member: Callable[..., Member], tmp_path: Path
 ) -> None:

@@ -41,7 +41,8 @@ from tests.factories import legacy_connection
 from tests.uploads.helpers import PNG_BYTES  # a 1x1 PNG: the app photo of one note
 from uploads.models import LegacyMediaFile, Upload
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# slow: a browser walk of every admin page
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "dist" / "browser"

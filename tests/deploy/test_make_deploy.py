@@ -37,6 +37,8 @@ from tests.infra.test_infra_apply import empty_search_server
 
 __all__ = ["empty_search_server"]  # the module-scoped local CloudSearch server, used as a fixture here
 
+pytestmark = pytest.mark.slow  # `make deploy` end to end, twice, and once failing at each step
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 

@@ -94,7 +94,11 @@ def test_a_file_uploaded_as_png_that_is_not_an_image_is_a_400_photo_not_image(al
     assert len(alice.client.get("/api/v1/notes/").json()["results"]) == 1
 
 
-@pytest.mark.parametrize("endpoint", [closed_port, silent_server])
+@pytest.mark.parametrize(
+    "endpoint",
+    # slow: a timeout test, it waits out the client's real read timeout
+    [closed_port, pytest.param(silent_server, marks=pytest.mark.slow)],
+)
 def test_s3_unreachable_during_an_attach_is_a_503_with_retry_after(
     alice: Member, settings: SettingsWrapper, endpoint: Callable[[], AbstractContextManager[str]]
 ) -> None:

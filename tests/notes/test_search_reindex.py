@@ -21,7 +21,9 @@ from tests.factories import legacy_connection, site_user
 from tests.notes.helpers import table_items
 from tests.notes.search_helpers import indexed_documents
 
-pytestmark = pytest.mark.django_db
+# slow: bench-style, 2,400 notes through DynamoDB and the index; its scans of moto can outlast the
+# clients' 5 s read timeout when two xdist workers share a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 NOTES = 2400
 DELETED_EVERY = 10  # every tenth note is soft-deleted

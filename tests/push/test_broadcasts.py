@@ -164,6 +164,7 @@ DEVICES = 5000
 USERS = DEVICES // 20
 
 
+@pytest.mark.slow  # bench-style: 5000 devices registered in moto, then one broadcast to all of them
 def test_a_broadcast_to_5000_registered_devices_completes_from_the_admin(
     staff_client: Client, sns_record: SnsRecord
 ) -> None:

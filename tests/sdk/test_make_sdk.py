@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sdk.build import build
+
+pytestmark = pytest.mark.slow  # SDK generation: Redocly, OpenAPI Generator (java) twice, tsc
 
 
 def test_make_sdk_lints_clean_and_generates_three_clients_without_a_warning(tmp_path: Path) -> None:

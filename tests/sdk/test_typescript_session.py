@@ -23,7 +23,8 @@ from sdk.tools import SDK_DIR, node_tool, tool_environment
 from tests.accounts.cognito_helpers import cognito_tokens, unique_email
 from tests.factories import fetch_value, site_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# slow: SDK generation (openapi-typescript), tsc --strict and Node against the live server
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SESSION_DIR = SDK_DIR / "session"
 NODE_TIMEOUT_SECONDS = 180

@@ -115,6 +115,7 @@ def test_s3_unreachable_is_storage_unavailable(aws_stack: DevstackResources, set
             staff_photo_store(note_id=NOTE_ID + 6, file=SimpleUploadedFile("a.png", PNG_BYTES, "image/png"))
 
 
+@pytest.mark.slow  # a timeout test: it waits out the S3 client's real read timeout, twice (two attempts)
 def test_s3_that_accepts_and_never_answers_is_storage_unavailable_too(
     aws_stack: DevstackResources, settings: SettingsWrapper
 ) -> None:

@@ -149,7 +149,11 @@ def test_every_allowed_image_format_is_recognised_by_its_first_bytes(
     upload_check_attachable(user_id=owner, key=key)
 
 
-@pytest.mark.parametrize("endpoint", [closed_port, silent_server])
+@pytest.mark.parametrize(
+    "endpoint",
+    # slow: a timeout test, it waits out the client's real read timeout
+    [closed_port, pytest.param(silent_server, marks=pytest.mark.slow)],
+)
 def test_s3_unreachable_is_storage_unavailable_not_a_refusal(
     aws_stack: DevstackResources, settings: SettingsWrapper, endpoint: Callable[[], AbstractContextManager[str]]
 ) -> None:
