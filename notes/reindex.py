@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -79,9 +80,15 @@ def search_reindex(
     report = ReindexReport(resumed_after_note_id=after)
     backend = search_backend()
     with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="reindex") as writers:
-        while batch := list(notes_with_owner_and_tags(_live_notes().filter(note_id__gt=after))[:batch_size]):
+        batch = _batch_after(after, batch_size)
+        while batch:
             views = note_views(batch)
-            _write_batch(writers, [mirror_item(view) for view in views], backend)
+            following = _write_batch(
+                writers,
+                [mirror_item(view) for view in views],
+                backend,
+                meanwhile=partial(_batch_after, batch[-1].note_id, batch_size),
+            )
             _mark_sent(views)
             after = batch[-1].note_id
             MirrorState.objects.update_or_create(name=RESUME_MARK, defaults={"value": str(after)})
@@ -89,8 +96,10 @@ def search_reindex(
             report.batches.append(len(batch))
             if on_progress:
                 on_progress(len(batch))
-        report.removed_from_table = _remove_from_table(writers)
-    report.removed_from_index = _remove_from_index(backend)
+            batch = following
+        table_pages = _table_pages(writers)  # its first page is read while the index is cleaned
+        report.removed_from_index = _remove_from_index(backend)
+        report.removed_from_table = _remove_from_table(writers, table_pages)
     MirrorState.objects.filter(name=RESUME_MARK).delete()
     report.seconds = time.monotonic() - started
     return report
@@ -104,6 +113,11 @@ def live_note_count(*, restart: bool = False) -> int:
     return int(_live_notes().filter(note_id__gt=after).count())
 
 
+def _batch_after(note_id: int, batch_size: int) -> list[LegacyNote]:
+    """The next live notes after ``note_id`` (with owner and tags), in note id order."""
+    return list(notes_with_owner_and_tags(_live_notes().filter(note_id__gt=note_id))[:batch_size])
+
+
 def _resume_point() -> int:
     """The last note id an interrupted run wrote (0: none)."""
     return int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
@@ -113,12 +127,16 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _write_batch(writers: Executor, items: Sequence[dict[str, Any]], backend: SearchBackend) -> None:
-    """The batch's items to the table (in `writers`' threads) and its documents to the index (here),
-    at the same time; returns once both are written, raising the first failure."""
+def _write_batch[T](
+    writers: Executor, items: Sequence[dict[str, Any]], backend: SearchBackend, *, meanwhile: Callable[[], T]
+) -> T:
+    """The batch's items to the table (in `writers`' threads) while this thread uploads its documents
+    to the index and then runs `meanwhile` (the next batch's read); returns what `meanwhile` returned
+    once everything is written, or raises the first failure."""
     table_writes = _batch_write_start(writers, [{"PutRequest": {"Item": item}} for item in items])
     try:
         backend.index([search_document_from_item(_plain(item)) for item in items])
+        return meanwhile()
     finally:
         _batch_write_wait(table_writes)
 
@@ -200,15 +218,34 @@ def _stale_ids(note_ids: Sequence[str]) -> list[str]:
     return [note_id for note_id in note_ids if note_id not in live_uuids]
 
 
-def _table_ids() -> Iterator[list[str]]:
-    paginator = dynamodb_client().get_paginator("scan")
-    for page in paginator.paginate(TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True):
-        yield [item["noteId"]["S"] for item in page.get("Items", [])]
+def _table_pages(writers: Executor) -> Iterator[list[str]]:
+    """The table's noteIds, a scan page at a time; each page is read in `writers` while the caller
+    works on the one before, and the first is asked for at once."""
+    return _pages_from(writers, writers.submit(_table_page, None))
 
 
-def _remove_from_table(writers: Executor) -> int:
+def _pages_from(writers: Executor, reading: Future[tuple[list[str], dict[str, Any] | None]]) -> Iterator[list[str]]:
+    while True:
+        note_ids, next_key = reading.result()
+        if next_key is not None:
+            reading = writers.submit(_table_page, next_key)
+        yield note_ids
+        if next_key is None:
+            return
+
+
+def _table_page(start_key: dict[str, Any] | None) -> tuple[list[str], dict[str, Any] | None]:
+    """One consistent scan page of noteIds, and where the next starts (None after the last)."""
+    start = {"ExclusiveStartKey": start_key} if start_key else {}
+    page = dynamodb_client().scan(
+        TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True, **start
+    )
+    return [item["noteId"]["S"] for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def _remove_from_table(writers: Executor, pages: Iterator[list[str]]) -> int:
     removed = 0
-    for note_ids in _table_ids():
+    for note_ids in pages:
         stale = _stale_ids(note_ids)
         _batch_write(writers, [{"DeleteRequest": {"Key": {"noteId": {"S": note_id}}}} for note_id in stale])
         removed += len(stale)
