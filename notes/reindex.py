@@ -37,7 +37,7 @@ from notes.selectors import note_views, notes_with_owner_and_tags
 from notes.stream import search_document_from_item
 
 RESUME_MARK = "reindex.after_note_id"
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000  # notes a batch reads, writes and marks; also the resume step
 DYNAMODB_BATCH_MAX = 25  # BatchWriteItem's limit
 UNPROCESSED_ATTEMPTS = 8
 UNPROCESSED_BACKOFF_SECONDS = 0.05
