@@ -6,8 +6,11 @@ then whatever the table or the index holds that is no longer a live note is remo
 saved after every batch, so an interrupted run resumes where it stopped.
 
 A batch's DynamoDB writes go out in parallel chunks of 25 (a few threads: each chunk is one round
-trip) while this thread uploads the batch's search documents; the outbox is marked only once both
-have landed, and never inside a transaction that waits on the network.
+trip) while this thread uploads the batch's search documents and reads the next batch; the outbox
+is marked only once both writes have landed, and never inside a transaction that waits on the
+network. Only this thread touches the database. `BatchWriteItem` takes no condition (unlike the
+mirror's sender): a note edited while its batch is in flight may be written as it was just before;
+the outbox then records that older `updated_at`, so the reconciler sends the note again.
 """
 
 from __future__ import annotations
