@@ -26,7 +26,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -203,6 +203,8 @@ def _mark_sent(views: Sequence[Any]) -> None:
             # A note that already has its row keeps it (its generation, its changed_at).
             update_conflicts=True,
             update_fields=["attempts", "last_error", "sent_at", "sent_updated_at", "sent_version"],
+            # MySQL's ON DUPLICATE KEY takes no target, SQLite's ON CONFLICT (make run's fallback) needs one.
+            unique_fields=["legacy_note_id"] if connection.features.supports_update_conflicts_with_target else None,
         )
         MirrorEntry.objects.filter(legacy_note_id__in=[view.note.note_id for view in views]).update(
             sent_generation=F("generation")
