@@ -4,6 +4,13 @@ For a first backfill, after an outage longer than the outbox should carry, or wh
 lost. MySQL is the truth: every live note is written (DynamoDB `BatchWriteItem`, search batches),
 then whatever the table or the index holds that is no longer a live note is removed. Progress is
 saved after every batch, so an interrupted run resumes where it stopped.
+
+A batch's DynamoDB writes go out in parallel chunks of 25 (a few threads: each chunk is one round
+trip) while this thread uploads the batch's search documents and reads the next batch; the outbox
+is marked only once both writes have landed, and never inside a transaction that waits on the
+network. Only this thread touches the database. `BatchWriteItem` takes no condition (unlike the
+mirror's sender): a note edited while its batch is in flight may be written as it was just before;
+the outbox then records that older `updated_at`, so the reconciler sends the note again.
 """
 
 from __future__ import annotations
@@ -12,12 +19,14 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -31,10 +40,13 @@ from notes.selectors import note_views, notes_with_owner_and_tags
 from notes.stream import search_document_from_item
 
 RESUME_MARK = "reindex.after_note_id"
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000  # notes a batch reads, writes and marks; also the resume step
 DYNAMODB_BATCH_MAX = 25  # BatchWriteItem's limit
 UNPROCESSED_ATTEMPTS = 8
 UNPROCESSED_BACKOFF_SECONDS = 0.05
+# BatchWriteItem chunks in flight at once: each is a round trip, so a few overlap the wait without
+# loading the table more than a handful of writers would.
+WRITE_THREADS = 4
 
 _deserializer = TypeDeserializer()
 
@@ -70,20 +82,27 @@ def search_reindex(
     after = _resume_point()
     report = ReindexReport(resumed_after_note_id=after)
     backend = search_backend()
-    while batch := list(notes_with_owner_and_tags(_live_notes().filter(note_id__gt=after))[:batch_size]):
-        views = note_views(batch)
-        items = [mirror_item(view) for view in views]
-        _batch_write([{"PutRequest": {"Item": item}} for item in items])
-        backend.index([search_document_from_item(_plain(item)) for item in items])
-        _mark_sent(views)
-        after = batch[-1].note_id
-        MirrorState.objects.update_or_create(name=RESUME_MARK, defaults={"value": str(after)})
-        report.written += len(batch)
-        report.batches.append(len(batch))
-        if on_progress:
-            on_progress(len(batch))
-    report.removed_from_table = _remove_from_table()
-    report.removed_from_index = _remove_from_index(backend)
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="reindex") as writers:
+        batch = _batch_after(after, batch_size)
+        while batch:
+            views = note_views(batch)
+            following = _write_batch(
+                writers,
+                [mirror_item(view) for view in views],
+                backend,
+                meanwhile=partial(_batch_after, batch[-1].note_id, batch_size),
+            )
+            _mark_sent(views)
+            after = batch[-1].note_id
+            MirrorState.objects.update_or_create(name=RESUME_MARK, defaults={"value": str(after)})
+            report.written += len(batch)
+            report.batches.append(len(batch))
+            if on_progress:
+                on_progress(len(batch))
+            batch = following
+        table_pages = _table_pages(writers)  # its first page is read while the index is cleaned
+        report.removed_from_index = _remove_from_index(backend)
+        report.removed_from_table = _remove_from_table(writers, table_pages)
     MirrorState.objects.filter(name=RESUME_MARK).delete()
     report.seconds = time.monotonic() - started
     return report
@@ -97,6 +116,11 @@ def live_note_count(*, restart: bool = False) -> int:
     return int(_live_notes().filter(note_id__gt=after).count())
 
 
+def _batch_after(note_id: int, batch_size: int) -> list[LegacyNote]:
+    """The next live notes after ``note_id`` (with owner and tags), in note id order."""
+    return list(notes_with_owner_and_tags(_live_notes().filter(note_id__gt=note_id))[:batch_size])
+
+
 def _resume_point() -> int:
     """The last note id an interrupted run wrote (0: none)."""
     return int(MirrorState.objects.filter(name=RESUME_MARK).values_list("value", flat=True).first() or 0)
@@ -106,44 +130,85 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _batch_write(requests: Sequence[dict[str, Any]]) -> None:
-    """BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed."""
+def _write_batch[T](
+    writers: Executor, items: Sequence[dict[str, Any]], backend: SearchBackend, *, meanwhile: Callable[[], T]
+) -> T:
+    """The batch's items to the table (in `writers`' threads) while this thread uploads its documents
+    to the index and then runs `meanwhile` (the next batch's read); returns what `meanwhile` returned
+    once everything is written, or raises the first failure."""
+    table_writes = _batch_write_start(writers, [{"PutRequest": {"Item": item}} for item in items])
+    try:
+        backend.index([search_document_from_item(_plain(item)) for item in items])
+        return meanwhile()
+    finally:
+        _batch_write_wait(table_writes)
+
+
+def _batch_write(writers: Executor, requests: Sequence[dict[str, Any]]) -> None:
+    """BatchWriteItem in chunks of 25, several at a time, retrying what DynamoDB leaves unprocessed."""
+    _batch_write_wait(_batch_write_start(writers, requests))
+
+
+def _batch_write_start(writers: Executor, requests: Sequence[dict[str, Any]]) -> list[Future[None]]:
+    return [
+        writers.submit(_batch_write_chunk, requests[start : start + DYNAMODB_BATCH_MAX])
+        for start in range(0, len(requests), DYNAMODB_BATCH_MAX)
+    ]
+
+
+def _batch_write_wait(chunks: Sequence[Future[None]]) -> None:
+    """Wait for every chunk (none is left running behind a failure), then raise the first failure."""
+    failures = [chunk.exception() for chunk in chunks]
+    for failure in failures:
+        if failure is not None:
+            raise failure
+
+
+def _batch_write_chunk(requests: Sequence[dict[str, Any]]) -> None:
+    """One BatchWriteItem of at most 25 requests, its unprocessed part retried with backoff."""
     client = dynamodb_client()
     table = settings.NOTES_TABLE
-    for start in range(0, len(requests), DYNAMODB_BATCH_MAX):
-        pending: dict[str, Any] = {table: list(requests[start : start + DYNAMODB_BATCH_MAX])}
-        for attempt in range(UNPROCESSED_ATTEMPTS):
-            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            if not pending:
-                break
-            time.sleep(UNPROCESSED_BACKOFF_SECONDS * 2**attempt)
-        else:
-            raise ReindexError(f"DynamoDB left {len(pending[table])} writes unprocessed; run search_reindex again.")
+    pending: dict[str, Any] = {table: list(requests)}
+    for attempt in range(UNPROCESSED_ATTEMPTS):
+        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if not pending:
+            return
+        time.sleep(UNPROCESSED_BACKOFF_SECONDS * 2**attempt)
+    raise ReindexError(f"DynamoDB left {len(pending[table])} writes unprocessed; run search_reindex again.")
 
 
 def _mark_sent(views: Sequence[Any]) -> None:
     """The outbox agrees: these notes are mirrored as they are now (no drain or reconcile resend).
 
-    A few statements per batch, whatever its size, in one transaction (one log flush).
+    Two statements per batch, whatever its size, in one transaction (one log flush): an upsert that
+    creates the missing rows and records what was sent in all of them, then the generations.
     """
     now = timezone.now()
-    by_id = {view.note.note_id: view for view in views}
     with transaction.atomic():
         MirrorEntry.objects.bulk_create(
             [
-                MirrorEntry(legacy_note_id=note_id, generation=0, changed_at=now, next_attempt_at=now)
-                for note_id in by_id
+                MirrorEntry(
+                    legacy_note_id=view.note.note_id,
+                    generation=0,
+                    changed_at=now,
+                    next_attempt_at=now,
+                    attempts=0,
+                    last_error="",
+                    sent_at=now,
+                    sent_updated_at=view.note.updated_at,
+                    sent_version=view.mobile.version,
+                )
+                for view in views
             ],
-            ignore_conflicts=True,  # notes that already have their row keep it
+            # A note that already has its row keeps it (its generation, its changed_at).
+            update_conflicts=True,
+            update_fields=["attempts", "last_error", "sent_at", "sent_updated_at", "sent_version"],
+            # MySQL's ON DUPLICATE KEY takes no target, SQLite's ON CONFLICT (make run's fallback) needs one.
+            unique_fields=["legacy_note_id"] if connection.features.supports_update_conflicts_with_target else None,
         )
-        MirrorEntry.objects.filter(legacy_note_id__in=by_id).update(
-            sent_generation=F("generation"), attempts=0, last_error="", sent_at=now
+        MirrorEntry.objects.filter(legacy_note_id__in=[view.note.note_id for view in views]).update(
+            sent_generation=F("generation")
         )
-        entries = {entry.legacy_note_id: entry for entry in MirrorEntry.objects.filter(legacy_note_id__in=by_id)}
-        for note_id, entry in entries.items():
-            entry.sent_updated_at = by_id[note_id].note.updated_at
-            entry.sent_version = by_id[note_id].mobile.version
-        MirrorEntry.objects.bulk_update(list(entries.values()), ["sent_updated_at", "sent_version"])
 
 
 def _stale_ids(note_ids: Sequence[str]) -> list[str]:
@@ -158,17 +223,36 @@ def _stale_ids(note_ids: Sequence[str]) -> list[str]:
     return [note_id for note_id in note_ids if note_id not in live_uuids]
 
 
-def _table_ids() -> Iterator[list[str]]:
-    paginator = dynamodb_client().get_paginator("scan")
-    for page in paginator.paginate(TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True):
-        yield [item["noteId"]["S"] for item in page.get("Items", [])]
+def _table_pages(writers: Executor) -> Iterator[list[str]]:
+    """The table's noteIds, a scan page at a time; each page is read in `writers` while the caller
+    works on the one before, and the first is asked for at once."""
+    return _pages_from(writers, writers.submit(_table_page, None))
 
 
-def _remove_from_table() -> int:
+def _pages_from(writers: Executor, reading: Future[tuple[list[str], dict[str, Any] | None]]) -> Iterator[list[str]]:
+    while True:
+        note_ids, next_key = reading.result()
+        if next_key is not None:
+            reading = writers.submit(_table_page, next_key)
+        yield note_ids
+        if next_key is None:
+            return
+
+
+def _table_page(start_key: dict[str, Any] | None) -> tuple[list[str], dict[str, Any] | None]:
+    """One consistent scan page of noteIds, and where the next starts (None after the last)."""
+    start = {"ExclusiveStartKey": start_key} if start_key else {}
+    page = dynamodb_client().scan(
+        TableName=settings.NOTES_TABLE, ProjectionExpression="noteId", ConsistentRead=True, **start
+    )
+    return [item["noteId"]["S"] for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def _remove_from_table(writers: Executor, pages: Iterator[list[str]]) -> int:
     removed = 0
-    for note_ids in _table_ids():
+    for note_ids in pages:
         stale = _stale_ids(note_ids)
-        _batch_write([{"DeleteRequest": {"Key": {"noteId": {"S": note_id}}}} for note_id in stale])
+        _batch_write(writers, [{"DeleteRequest": {"Key": {"noteId": {"S": note_id}}}} for note_id in stale])
         removed += len(stale)
     return removed
 

@@ -8,22 +8,23 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.management import call_command
+from pytest_django import Settings as SettingsWrapper
 
 from aws.clients import dynamodb_client
 from legacy.models import LegacyNote
 from notes.mirror import mirror_send
+from notes.models import MirrorEntry
 from notes.reconcile import mirror_reconcile
 from notes.reindex import search_reindex
 from notes.search.backend import SearchDocument, search_backend
 from notes.selectors import note_views
-from tests.factories import legacy_connection, site_user
+from tests.factories import legacy_connection, site_note, site_user
 from tests.notes.helpers import table_items
 from tests.notes.search_helpers import indexed_documents
 
-# slow: bench-style, 2,400 notes through DynamoDB and the index; its scans of moto can outlast the
-# clients' 5 s read timeout when two xdist workers share a busy machine.
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 NOTES = 2400
 DELETED_EVERY = 10  # every tenth note is soft-deleted
@@ -46,6 +47,9 @@ def insert_site_notes(user_id: int) -> None:
         )
 
 
+# slow: bench-style, 2,400 notes through DynamoDB and the index; its scans of moto can outlast the
+# clients' 5 s read timeout when two xdist workers share a busy machine.
+@pytest.mark.slow
 def test_an_interrupted_reindex_resumes_and_leaves_exactly_the_live_notes(table: str, cloudsearch_domain: Any) -> None:
     insert_site_notes(site_user())
     live = NOTES - NOTES // DELETED_EVERY
@@ -88,3 +92,23 @@ def test_an_interrupted_reindex_resumes_and_leaves_exactly_the_live_notes(table:
     assert mirror_reconcile() == NOTES // DELETED_EVERY  # the deleted ones, never mirrored: settled by one send
     assert mirror_send().failed == 0
     assert mirror_reconcile() == 0
+
+
+def test_a_failed_table_write_marks_nothing_sent_and_the_next_run_writes_the_batch(
+    table: str, cloudsearch_domain: Any, settings: SettingsWrapper
+) -> None:
+    user_id = site_user()
+    note_ids = [site_note(user_id) for _ in range(3)]
+    settings.NOTES_TABLE = f"Notes-missing-{uuid.uuid4().hex[:12]}"  # BatchWriteItem fails: no such table
+
+    with pytest.raises(ClientError):
+        search_reindex(restart=True)
+
+    assert not MirrorEntry.objects.filter(legacy_note_id__in=note_ids, sent_at__isnull=False).exists()
+    settings.NOTES_TABLE = table
+    out = StringIO()
+    call_command("search_reindex", "--no-progress", stdout=out)
+    assert "resumed after note" not in out.getvalue()  # the failed batch was not recorded as done
+    uuids = {str(view.mobile.uuid) for view in note_views(list(LegacyNote.objects.filter(pk__in=note_ids)))}
+    assert uuids <= set(table_items(table))
+    assert MirrorEntry.objects.filter(legacy_note_id__in=note_ids, sent_at__isnull=False).count() == 3
