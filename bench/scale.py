@@ -13,8 +13,9 @@ process of its own (Django knows one database per process); this process compare
 
 The site's UPDATE row alternates idle and busy windows (idle, busy, busy, idle): busy is a reconcile
 pass after another, `search_reindex` and the CDC reader following the binlog, each in a process of its
-own at a lower CPU priority (on AWS they run on Lambda, not on the database's CPU; here they share two
-cores with it, and the row is about MyISAM's table locks, not about this machine's CPU).
+own at a lower CPU priority, as is the moto server (on AWS they run on Lambda and DynamoDB, not on
+the database's CPU; here they share two cores with it, and the row is about MyISAM's table locks,
+not about this machine's CPU).
 
 Generation uses MariaDB's SEQUENCE engine (`seq_1_to_N`); on MySQL 8 it would need a recursive CTE.
 """
@@ -422,6 +423,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     SERVER_DATADIR.parent.mkdir(parents=True, exist_ok=True)
     with BinlogMySQL(datadir=SERVER_DATADIR) as server, MotoServer() as moto:
+        # moto stands in for DynamoDB, which is not on the database's CPU either: it runs niced like
+        # the busy window's jobs (threads it starts from now on inherit the priority).
+        if moto.pid is not None:
+            os.setpriority(os.PRIO_PROCESS, moto.pid, BACKGROUND_NICENESS)
         os.environ |= {
             "BENCH_SCALE_SERVER_URL": server.url,
             "AWS_ENDPOINT_URL": moto.endpoint_url,

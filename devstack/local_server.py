@@ -104,6 +104,11 @@ class LocalServerProcess:
         return Path(self._log_file.name) if self._log_file is not None else None
 
     @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (None before start and after stop)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
