@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from accounts.deletion import AccountDeletionBusy, AccountDeletionIncomplete, account_delete, account_is_closed
 from accounts.models import AccountDeletion, ApiKey, CognitoIdentity
 from accounts.services import api_key_issue, api_key_revoke
+from api.readonly_admin import ReadOnlyAdmin
 from legacy.admin import LegacyUserAdmin
 from legacy.models import LegacyUser
 
@@ -117,7 +118,7 @@ class SiteUserAdmin(LegacyUserAdmin):
 
 
 @admin.register(AccountDeletion)
-class AccountDeletionAdmin(admin.ModelAdmin):
+class AccountDeletionAdmin(ReadOnlyAdmin):
     """Who deleted which account when, and how far each deletion got (read-only)."""
 
     list_display = ("site_user_id", "requested_by", "requested_at", "finished_at", "attempts", "last_error")
@@ -135,12 +136,3 @@ class AccountDeletionAdmin(admin.ModelAdmin):
         "last_error",
         "finished_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -16,8 +16,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, Final
 
-from boto3.exceptions import S3UploadFailedError
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -35,9 +33,7 @@ EXPORT_FORMAT_VERSION: Final = 1
 SPOOL_MEMORY_BYTES: Final = 1024 * 1024
 EXPORT_KEY_PREFIX: Final = "exports/"
 # One part in memory at a time (S3's smallest part), no threads: the upload's memory stays small.
-_UPLOAD_CONFIG: Final = TransferConfig(
-    multipart_threshold=8 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, use_threads=False
-)
+UPLOAD_PART_BYTES: Final = 5 * 1024 * 1024
 
 
 class ExportStorageUnavailable(Exception):
@@ -118,6 +114,13 @@ def account_export_upload(*, document: IO[bytes], filename: str) -> str:
     The key says nothing of whose it is; the URL expires after EXPORT_URL_EXPIRES_SECONDS and the
     object after a day (the template's lifecycle rule). Raises ExportStorageUnavailable.
     """
+    # boto3's transfer manager (s3transfer) only for the rare large export: not on every cold start.
+    from boto3.exceptions import S3UploadFailedError
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(
+        multipart_threshold=UPLOAD_PART_BYTES, multipart_chunksize=UPLOAD_PART_BYTES, use_threads=False
+    )
     key = f"{EXPORT_KEY_PREFIX}{uuid.uuid4().hex}.json"
     bucket = settings.AWS_STORAGE_BUCKET_NAME
     s3 = s3_client()
@@ -131,7 +134,7 @@ def account_export_upload(*, document: IO[bytes], filename: str) -> str:
                 "ContentDisposition": f'attachment; filename="{filename}"',
                 "CacheControl": "no-store",
             },
-            Config=_UPLOAD_CONFIG,
+            Config=config,
         )
         url: str = s3.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=settings.EXPORT_URL_EXPIRES_SECONDS

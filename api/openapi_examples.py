@@ -23,6 +23,17 @@ NOTE: dict[str, Any] = {
     "version": 3,
 }
 
+# The signed-in user as GET /api/v1/me shows it (the export's profile adds to it).
+_ME: dict[str, Any] = {
+    "userId": 1042,
+    "email": "alice@example.com",
+    "username": "alice",
+    "displayName": "Alice",
+    "status": "active",
+    "isAdmin": False,
+    "createdAt": "2014-03-02T10:00:00Z",
+}
+
 EXAMPLES: dict[str, Any] = {
     # Responses
     "Note": NOTE,
@@ -34,15 +45,7 @@ EXAMPLES: dict[str, Any] = {
         "hasMore": False,
     },
     "NoteSearchResults": {"results": [NOTE], "found": 1, "start": 0},
-    "Me": {
-        "userId": 1042,
-        "email": "alice@example.com",
-        "username": "alice",
-        "displayName": "Alice",
-        "status": "active",
-        "isAdmin": False,
-        "createdAt": "2014-03-02T10:00:00Z",
-    },
+    "Me": _ME,
     "PresignedUpload": {
         "url": "https://lambridge-media.s3.amazonaws.com/",
         "fields": {
@@ -82,13 +85,8 @@ EXAMPLES: dict[str, Any] = {
     "ExportDocument": {
         "format": 1,
         "exportedAt": "2026-12-01T21:00:00Z",
-        "profile": {
-            "userId": 1042,
-            "email": "alice@example.com",
-            "username": "alice",
-            "displayName": "Alice",
-            "status": "active",
-            "isAdmin": False,
+        "profile": _ME
+        | {
             "createdAt": "2015-06-01T10:00:00Z",
             "lastLogin": None,
             "cognito": {"sub": "8f1c0e4e-3b0a-4c57-9d7e-2b1f5c2d9a10", "linkedAt": "2026-11-30T08:00:00Z"},

@@ -53,6 +53,7 @@ WARMUP_WINDOW_SECONDS = 5.0
 WINDOW_SECONDS = 12.0
 CDC_RUN_SECONDS = 5.0
 BACKGROUND_NICENESS = 10
+BACKGROUND_JOBS = ("reconcile", "reindex", "cdc")
 STEADY_RUNS = 5
 SERVER_DATADIR = DIST / "bench-scale-mysql"
 
@@ -248,19 +249,17 @@ def _busy_updates(database: str, notes: int) -> list[float]:
             worker.join(timeout=30)
 
 
-BACKGROUND_JOBS = ("reconcile", "reindex", "cdc")
-
-
 def _cdc_from_here() -> None:
     """CDC starts at the binlog's current end: the site's generation is not a change to capture."""
     from django.db import connection
 
+    from notes.cdc import POSITION_MARK
     from notes.models import MirrorState
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW MASTER STATUS")
         log_file, log_pos = cursor.fetchone()[:2]
-    MirrorState.objects.update_or_create(name="cdc.position", defaults={"value": f"{log_file}:{log_pos}"})
+    MirrorState.objects.update_or_create(name=POSITION_MARK, defaults={"value": f"{log_file}:{log_pos}"})
 
 
 def _measure_site(notes: int) -> dict[str, Any]:
@@ -289,9 +288,12 @@ def _measure_site(notes: int) -> dict[str, Any]:
     )
 
     # The site's UPDATEs: idle and busy windows alternating (A B B A), so drift hits both alike.
+    from notes.cdc import POSITION_MARK
     from notes.models import MirrorState
+    from notes.reconcile import CURSOR_MARK
+    from notes.reindex import RESUME_MARK
 
-    MirrorState.objects.filter(name="reconcile.cursor").delete()
+    MirrorState.objects.filter(name=CURSOR_MARK).delete()
     _cdc_from_here()
     _sampled_updates(database, notes, WARMUP_WINDOW_SECONDS)  # untimed: the first read cold caches
     idle: list[float] = []
@@ -309,9 +311,7 @@ def _measure_site(notes: int) -> dict[str, Any]:
     figures["update_busy_jobs"] = list(BACKGROUND_JOBS)
     # What the jobs got through in the busy windows: the reindex's resume mark, CDC's position.
     figures["update_busy_marks"] = dict(
-        MirrorState.objects.filter(name__in=["reindex.after_note_id", "cdc.position", "reconcile.cursor"]).values_list(
-            "name", "value"
-        )
+        MirrorState.objects.filter(name__in=[RESUME_MARK, POSITION_MARK, CURSOR_MARK]).values_list("name", "value")
     )
     return figures
 

@@ -3,14 +3,13 @@ yet, why, since when; "retry now"; how far behind the search index is."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from api.readonly_admin import ReadOnlyAdmin
 from notes.mirror_status import (
     mirror_backlog,
     mirror_entries_needing_attention,
@@ -24,21 +23,12 @@ MIRROR_RETRY_URL_NAME = "mirror-retry"
 
 
 @admin.register(MirrorEntry)
-class MirrorStatusAdmin(admin.ModelAdmin):
+class MirrorStatusAdmin(ReadOnlyAdmin):
     """The outbox as one page instead of a change list: entries are the mirror's bookkeeping, so
     staff read them and ask for a retry, but never add, edit or delete one."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         # Not a model list: the page is reached from the dashboard's mirror section and the banner.
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def get_urls(self) -> list[URLPattern]:

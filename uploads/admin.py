@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from api.readonly_admin import ReadOnlyAdmin
 from uploads.models import LegacyMediaFile, Upload
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the services only: staff look, nobody edits."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Upload)

@@ -36,39 +36,27 @@ def _site_views() -> list[NoteView]:
     return note_views(notes)
 
 
+def _note_like(view: NoteView, *, owned: bool = True, **changes: Any) -> LegacyNote:
+    """The view's note with some columns changed (and its owner row, unless not ``owned``)."""
+    columns = ("note_id", "user_id", "headline", "body", "visibility", "created_at", "updated_at")
+    note = LegacyNote(**({column: getattr(view.note, column) for column in columns} | changes))
+    note.user = view.note.user if owned else None
+    return note
+
+
 def _variants(view: NoteView) -> list[NoteView]:
     """The view as it is, and with a photo (private and public), no dates, naive dates, no owner row."""
     with_photo = MobileNote(uuid=view.mobile.uuid, version=7, photo_key="photos/1/abc.jpg")
-    undated = LegacyNote(
-        note_id=view.note.note_id,
-        user_id=view.note.user_id,
-        headline=view.note.headline,
-        body=view.note.body,
-        visibility=view.note.visibility,
-        created_at=None,
-        updated_at=None,
-    )
-    undated.user = view.note.user
-    naive = LegacyNote(
-        note_id=view.note.note_id,
-        user_id=view.note.user_id,
+    undated = _note_like(view, created_at=None, updated_at=None)
+    naive = _note_like(
+        view,
         headline="Naive",
         body="dates",
         visibility="public",
         created_at=datetime(2019, 1, 2, 3, 4, 5),  # noqa: DTZ001 - a naive value is the case tested
         updated_at=datetime(2019, 1, 2, 3, 4, 6, 250),  # noqa: DTZ001
     )
-    naive.user = view.note.user
-    ownerless = LegacyNote(
-        note_id=view.note.note_id,
-        user_id=view.note.user_id,
-        headline="x",
-        body="y",
-        visibility="private",
-        created_at=view.note.created_at,
-        updated_at=view.note.updated_at,
-    )
-    ownerless.user = None
+    ownerless = _note_like(view, owned=False, headline="x", body="y", visibility="private")
     return [
         view,
         dataclasses.replace(view, mobile=with_photo),
